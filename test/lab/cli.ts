@@ -39,7 +39,9 @@ const program = new Command('lab')
     console.log(`\nLab ${lab.id} is up. Client key: ${lab.info.clientKey}`);
     console.log(`known_hosts: ${lab.info.knownHostsFile}\n`);
     for (const d of lab.devices) {
-      console.log(`${d.name}  ${d.kind}/${d.ssh}  ssh -i ${lab.info.clientKey} -p ${d.port} root@${d.host}   (lab address ${d.labAddress})`);
+      console.log(
+        `${d.name}  ${d.kind}/${d.ssh}  ssh -i ${lab.info.clientKey} -p ${d.port} root@${d.host}   (lab address ${d.labAddress})`,
+      );
       for (const p of d.peers) console.log(`    ${p.port} -> peer ${p.address} on ${p.subnet} (netns ${p.netns})`);
     }
     console.log('\nPress Ctrl-C to stop and remove everything.');

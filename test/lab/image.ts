@@ -34,7 +34,10 @@ export async function ensureBusyboxRootfs(cacheDir: string): Promise<string> {
     for (const d of ['etc', 'tmp', 'proc', 'sys', 'dev', 'root', 'var/www', 'run']) {
       await mkdir(join(root, d), { recursive: true });
     }
-    await writeFile(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n');
+    await writeFile(
+      join(root, 'etc/passwd'),
+      'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n',
+    );
     await writeFile(join(root, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n');
     await writeFile(join(root, 'var/www/index.html'), 'portwright lab\n');
     await chmod(join(root, 'tmp'), 0o1777);
@@ -48,9 +51,4 @@ export async function ensureBusyboxRootfs(cacheDir: string): Promise<string> {
 }
 
 /** `docker import` arguments that make the tar a runnable image. */
-export const IMPORT_CHANGES = [
-  '--change',
-  'CMD ["/bin/sh"]',
-  '--change',
-  'ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin',
-];
+export const IMPORT_CHANGES = ['--change', 'CMD ["/bin/sh"]', '--change', 'ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin'];

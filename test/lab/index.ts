@@ -421,15 +421,20 @@ export async function startLab(options: LabOptions): Promise<Lab> {
         if (d.docker) {
           await waitFor(
             `dockerd on lab device ${d.name} (see ${join(dir, d.name, 'dockerd.log')})`,
-            async () => ((await lab.exec(d.name, 'docker version --format {{.Server.Version}}')).stdout.trim() ? true : undefined),
+            async () =>
+              (await lab.exec(d.name, 'docker version --format {{.Server.Version}}')).stdout.trim() ? true : undefined,
             60_000,
             200,
           );
           const has = await lab.exec(d.name, `docker image inspect ${LAB_IMAGE} >/dev/null 2>&1`, { allowFail: true });
           if (has.code !== 0) {
             const changes = IMPORT_CHANGES.map(shellQuote).join(' ');
-            if (d.kind === 'ns') await lab.exec(d.name, `docker import ${changes} ${rootfsTar} ${LAB_IMAGE} >/dev/null`);
-            else await lab.exec(d.name, `docker import ${changes} - ${LAB_IMAGE} >/dev/null`, { input: await readFile(rootfsTar) });
+            if (d.kind === 'ns')
+              await lab.exec(d.name, `docker import ${changes} ${rootfsTar} ${LAB_IMAGE} >/dev/null`);
+            else
+              await lab.exec(d.name, `docker import ${changes} - ${LAB_IMAGE} >/dev/null`, {
+                input: await readFile(rootfsTar),
+              });
           }
         }
         d.readyMs += Date.now() - t0;

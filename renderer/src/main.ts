@@ -1,0 +1,7 @@
+// Renderer entry: Vue app with Pinia.
+import { createPinia } from 'pinia';
+import { createApp } from 'vue';
+import App from './App.vue';
+import './style.css';
+
+createApp(App).use(createPinia()).mount('#app');

@@ -1,0 +1,143 @@
+// Proof that the namespace lab is real: SSH with a checked host key, Docker over that one
+// connection, the device's own view of its ports, and field traffic between peer and container.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLab, stopLab, type Lab } from '../lab/index.js';
+import { connect, dockerOver, exec, labSkipReason, type SshClient } from './support.js';
+
+const skip = await labSkipReason();
+
+describe.skipIf(skip)('namespace lab device (OpenSSH)', () => {
+  let lab: Lab;
+  let client: SshClient;
+
+  beforeAll(async () => {
+    lab = await startLab({ devices: [{ name: 'plc1', fieldPorts: 2 }] });
+    client = (await connect(lab, lab.device('plc1'))).client;
+  });
+  afterAll(async () => {
+    client?.end();
+    if (lab) await stopLab(lab);
+  });
+
+  it('accepts only the host key the lab knows, before any credential is sent', async () => {
+    const dev = lab.device('plc1');
+    const log = `${lab.info.dir}/plc1/sshd.log`;
+    const keyLines = async (): Promise<number> =>
+      Number((await lab.exec('plc1', `grep -c publickey ${log} || true`)).stdout.trim());
+    const before = await keyLines();
+    const wrong = { ...dev, hostKey: { ...dev.hostKey, fingerprint: 'SHA256:not-this-one' } };
+    await expect(connect(lab, wrong)).rejects.toThrow(/verification failed/i);
+    // sshd saw the connection close before authentication: no key was ever offered.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await keyLines()).toBe(before);
+    expect((await lab.exec('plc1', `cat ${log}`)).stdout).toMatch(/Connection (closed|reset) by .*preauth/);
+  });
+
+  it('lists the device’s Docker networks over a stream-local channel of the one SSH connection', async () => {
+    const docker = dockerOver(client);
+    const networks = await docker.listNetworks();
+    expect(networks.map((n) => n.Name).sort()).toEqual(['bridge', 'host', 'none']);
+    const bridge = networks.find((n) => n.Name === 'bridge');
+    expect(bridge?.IPAM?.Config?.[0]?.Subnet).toBe('198.19.0.0/24');
+    // Several calls, still one SSH login on the device.
+    await Promise.all([docker.version(), docker.listContainers(), docker.info()]);
+    const logins = await lab.exec('plc1', `grep -c 'Accepted publickey' ${lab.info.dir}/plc1/sshd.log`);
+    expect(Number(logins.stdout.trim())).toBe(1);
+  });
+
+  it('shows the device its own ports in /sys/class/net, not this computer’s', async () => {
+    const { stdout } = await exec(client, 'ls /sys/class/net');
+    expect(stdout.split(/\s+/).filter(Boolean).sort()).toEqual(['docker0', 'eth0', 'eth1', 'eth2', 'lo']);
+    const hostname = await exec(client, 'hostname');
+    expect(hostname.stdout.trim()).toBe('plc1');
+  });
+
+  it('carries field traffic: peer pings a macvlan container at a static IP, and back', async () => {
+    const peer = lab.peer('plc1', 'eth1');
+    const docker = dockerOver(client);
+    await docker.createNetwork({
+      Name: 'field-a',
+      Driver: 'macvlan',
+      Options: { parent: 'eth1' },
+      IPAM: { Config: [{ Subnet: peer.subnet }] },
+    });
+    const container = await docker.createContainer({
+      name: 'plc-gateway',
+      Image: lab.info.image,
+      Cmd: ['sleep', '3600'],
+      HostConfig: { NetworkMode: 'field-a' },
+      NetworkingConfig: { EndpointsConfig: { 'field-a': { IPAMConfig: { IPv4Address: '198.18.11.20' } } } },
+    });
+    await container.start();
+
+    const fromPeer = await lab.peerExec('plc1', 'eth1', 'busybox ping -c 2 -W 2 198.18.11.20', { allowFail: true });
+    expect(fromPeer.stdout).toContain('2 packets received');
+
+    const fromContainer = await exec(client, `docker exec plc-gateway ping -c 2 -W 2 ${peer.address}`);
+    expect(fromContainer.stdout).toContain('2 packets received');
+
+    // And nothing answers on the other field port: the networks are really separate.
+    const otherPeer = await lab.peerExec('plc1', 'eth2', 'busybox ping -c 1 -W 1 198.18.11.20', { allowFail: true });
+    expect(otherPeer.code).not.toBe(0);
+  });
+
+  it('slows the management link to a set round-trip time, cuts it, and restores it', async () => {
+    const time = async (): Promise<number> => {
+      const t0 = performance.now();
+      await exec(client, 'true');
+      return performance.now() - t0;
+    };
+    const base = await time();
+    await lab.setDelay('plc1', 200);
+    const slow = await time();
+    await lab.setDelay('plc1', 0);
+    // An exec is several round trips (open, request, data, close): at least one full RTT more.
+    expect(slow - base).toBeGreaterThanOrEqual(200);
+
+    await lab.cut('plc1');
+    const cut = await Promise.race([
+      exec(client, 'true').then(() => 'answered'),
+      new Promise((r) => setTimeout(() => r('silent'), 1500)),
+    ]);
+    expect(cut).toBe('silent');
+    await lab.restore('plc1');
+    // TCP retransmits what was held back once the link is back.
+    const back = await exec(client, 'echo back');
+    expect(back.stdout.trim()).toBe('back');
+  });
+});
+
+describe.skipIf(skip)('namespace lab device (Dropbear)', () => {
+  let lab: Lab;
+  beforeAll(async () => {
+    lab = await startLab({ devices: [{ name: 'old1', ssh: 'dropbear', fieldPorts: 1 }] });
+  });
+  afterAll(async () => {
+    if (lab) await stopLab(lab);
+  });
+
+  it('accepts the lab key and runs a command', async () => {
+    const { client, seenFingerprints } = await connect(lab, lab.device('old1'));
+    try {
+      expect(seenFingerprints).toEqual([lab.device('old1').hostKey.fingerprint]);
+      const r = await exec(client, 'hostname; docker version --format "{{.Server.APIVersion}}"');
+      expect(r.code).toBe(0);
+      expect(r.stdout.split('\n')[0]).toBe('old1');
+      expect(r.stdout.split('\n')[1]).toMatch(/^1\.\d+$/);
+    } finally {
+      client.end();
+    }
+  });
+
+  it('refuses stream-local forwarding, as old Dropbear does (what the fallbacks are for)', async () => {
+    const { client } = await connect(lab, lab.device('old1'), { strictVendor: false } as object);
+    try {
+      const opened = await new Promise<string>((resolve) => {
+        client.openssh_forwardOutStreamLocal('/var/run/docker.sock', (err) => resolve(err ? 'refused' : 'opened'));
+      });
+      expect(opened).toBe('refused');
+    } finally {
+      client.end();
+    }
+  });
+});
