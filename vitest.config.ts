@@ -28,7 +28,6 @@ export default defineConfig({
           testTimeout: 120_000,
           // Building the VM image from Debian packages the first time takes a few minutes.
           hookTimeout: 900_000,
-          teardownTimeout: 120_000,
         },
       },
     ],

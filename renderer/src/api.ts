@@ -40,7 +40,7 @@ declare global {
 export const NO_CORE: ErrorInfo = {
   code: 'NO_CORE',
   message: 'This page is not connected to a Portwright core',
-  hint: 'Open Portwright as the desktop app, or run `portwright serve` and open the address it prints.',
+  hint: 'Open Portwright as the desktop app, or run portwright serve and open the address it prints.',
 };
 
 function bridge(): Bridge {

@@ -130,7 +130,7 @@ describe.skipIf(skip)('namespace lab device (Dropbear)', () => {
   });
 
   it('refuses stream-local forwarding, as old Dropbear does (what the fallbacks are for)', async () => {
-    const { client } = await connect(lab, lab.device('old1'), { strictVendor: false } as object);
+    const { client } = await connect(lab, lab.device('old1'), { strictVendor: false });
     try {
       const opened = await new Promise<string>((resolve) => {
         client.openssh_forwardOutStreamLocal('/var/run/docker.sock', (err) => resolve(err ? 'refused' : 'opened'));

@@ -26,7 +26,7 @@ export class SshChannelAgent extends Agent {
   }
 
   /** An SSH channel has no TCP options to set; keep it for the next request as it is. */
-  override keepSocketAlive(_socket: Duplex): boolean {
+  override keepSocketAlive(): boolean {
     return true;
   }
 

@@ -33,7 +33,8 @@ describe('app store', () => {
 
   it('turns a core error into the shown error with its hint', async () => {
     window.api = {
-      appInfo: () => Promise.resolve({ ok: false as const, error: { code: 'BOOM', message: 'it broke', hint: 'fix it' } }),
+      appInfo: () =>
+        Promise.resolve({ ok: false as const, error: { code: 'BOOM', message: 'it broke', hint: 'fix it' } }),
       on: () => () => undefined,
     };
     const app = useAppStore();

@@ -1,0 +1,43 @@
+// End-to-end: the renderer in Debian's Chromium (never a downloaded browser), and the same app in
+// real Electron where an Electron binary exists.
+import { defineConfig } from '@playwright/test';
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+const PORT = Number(process.env.PORTWRIGHT_E2E_PORT ?? 4173);
+
+export default defineConfig({
+  testDir: 'test/e2e',
+  outputDir: 'test-results',
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: [['list']],
+  timeout: 60_000,
+  use: { trace: 'retain-on-failure', viewport: { width: 1280, height: 800 } },
+  projects: [
+    {
+      name: 'chromium',
+      testIgnore: /electron\//,
+      use: {
+        browserName: 'chromium',
+        baseURL: `http://127.0.0.1:${PORT}`,
+        launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS },
+      },
+    },
+    { name: 'electron', testMatch: /electron\/.*\.spec\.ts/ },
+  ],
+  webServer: {
+    command: `npx vite build --config renderer/vite.config.ts --logLevel warn && npx vite preview --config renderer/vite.config.ts --port ${PORT}`,
+    url: `http://127.0.0.1:${PORT}`,
+    reuseExistingServer: false,
+    timeout: 120_000,
+  },
+});
