@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['electron/**/*.test.ts', 'test/lab/**/*.test.ts'],
+          include: ['electron/**/*.test.ts', 'test/*.test.ts', 'test/lab/**/*.test.ts'],
           environment: 'node',
         },
       },

@@ -10,9 +10,7 @@ mkdir -p "$RESULTS"
 rm -f "$RESULTS"/*.json
 
 # Debian packages the suite needs (the lab's devices, the VM device, the browser).
-PACKAGES=(docker.io containerd runc iptables iproute2 util-linux procps openssh-server openssh-client
-  dropbear-bin busybox-static socat tcpdump chromium qemu-system-x86 qemu-utils debootstrap
-  debian-archive-keyring wget e2fsprogs)
+read -r -a PACKAGES < <(grep -v '^#' scripts/debian-packages.txt | tr '\n' ' ')
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -24,6 +24,11 @@ export function labRoot(root?: string): string {
   return root ?? process.env.PORTWRIGHT_LAB_ROOT ?? '/var/lib/portwright-lab';
 }
 
+/** Images built from Debian packages, kept between runs. */
+export function labCache(): string {
+  return process.env.PORTWRIGHT_LAB_CACHE ?? '/var/cache/portwright-lab';
+}
+
 /** Host commands the lab needs, with the Debian package that brings each. */
 export const LAB_REQUIREMENTS: Record<string, string> = {
   ip: 'iproute2',
@@ -220,7 +225,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
   if (missing.length) throw new Error(`the lab needs: ${missing.join(', ')}`);
 
   const root = labRoot(options.root);
-  const cacheDir = join(root, 'cache');
+  const cacheDir = labCache();
   let id = '';
   for (;;) {
     id = `pw${randomBytes(2).toString('hex')}`;
