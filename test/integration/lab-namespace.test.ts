@@ -83,6 +83,21 @@ describe.skipIf(skip)('namespace lab device (OpenSSH)', () => {
     expect(otherPeer.code).not.toBe(0);
   });
 
+  it('stands for an embedded kernel without ipvlan and 802.1Q: Docker says "not supported"', async () => {
+    const ipvlan = await exec(
+      client,
+      'docker network create -d ipvlan -o parent=eth2 --subnet 198.18.12.0/24 no-ipvlan >/dev/null && ' +
+        `docker run --rm --network no-ipvlan ${lab.info.image} true`,
+    );
+    expect(ipvlan.code).not.toBe(0);
+    expect(ipvlan.stderr).toMatch(/operation not supported/);
+    await exec(client, 'docker network rm no-ipvlan');
+
+    const vlan = await exec(client, 'docker network create -d macvlan -o parent=eth2.300 no-vlan');
+    expect(vlan.code).not.toBe(0);
+    expect(vlan.stderr).toMatch(/operation not supported/);
+  });
+
   it('slows the management link to a set round-trip time, cuts it, and restores it', async () => {
     const time = async (): Promise<number> => {
       const t0 = performance.now();
