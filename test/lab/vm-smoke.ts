@@ -1,4 +1,5 @@
 // Smoke test of the QEMU lab device: boots one VM on throwaway namespaces and proves ipvlan, 802.1Q and the EBUSY rule.
+// Run as root: `npx tsx test/lab/vm-smoke.ts`; PWVMH_KEEP=1 keeps the VM's folder (console log, disk) for a post-mortem.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, mkdir, readFile, rm } from 'node:fs/promises';
@@ -12,14 +13,13 @@ interface Result {
   stderr: string;
 }
 
-function sh(cmd: string, args: string[], input?: string): Promise<Result> {
+function sh(cmd: string, args: string[]): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.stdin.end(input ?? '');
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? 128, stdout, stderr }));
   });
@@ -55,10 +55,12 @@ function teardown(): Promise<void> {
   return tornDown;
 }
 
-process.on('SIGINT', () => {
-  log('SIGINT: tearing down');
-  void teardown().finally(() => process.exit(130));
-});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    log(`${signal}: tearing down`);
+    void teardown().finally(() => process.exit(130));
+  });
+}
 
 async function addNetns(name: string): Promise<void> {
   await must('ip', ['netns', 'add', name]);
@@ -156,9 +158,13 @@ async function main(): Promise<void> {
     if (setup.code !== 0) {
       record('3 802.1Q via macvlan parent eth2.300', false, `setup failed: ${setup.stderr.trim()}`);
     } else {
-      const dump = spawn('ip', ['netns', 'exec', ns.p2, 'tcpdump', '-e', '-n', '-l', '-i', 'eth0', '-c', '3', 'vlan 300'], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const dump = spawn(
+        'ip',
+        ['netns', 'exec', ns.p2, 'tcpdump', '-e', '-n', '-l', '-i', 'eth0', '-c', '3', 'vlan 300 and arp'],
+        {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       let out = '';
       dump.stdout.on('data', (d: Buffer) => (out += d.toString()));
       const listening = new Promise<void>((resolve) =>

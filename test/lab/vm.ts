@@ -2,7 +2,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { constants as fsConstants, createWriteStream, openSync, closeSync } from 'node:fs';
-import { access, chmod, copyFile, mkdir, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import {
+  access,
+  chmod,
+  copyFile,
+  mkdir,
+  open,
+  readFile,
+  readdir,
+  readlink,
+  rename,
+  rm,
+  writeFile,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,6 +39,11 @@ export interface VmDeviceOptions {
   hostKeyPath: string;
   clientKeyPath: string;
   memoryMiB?: number;
+  /**
+   * vCPUs; default 1. With 2, multi-threaded TCG once left the guest kernel in a soft lockup (int3 text
+   * patching in __alloc_pages while the first container enabled cgroup controllers), and boot gains only ~20 %.
+   */
+  cpus?: number;
   log?: (m: string) => void;
   /** How long to wait for `ssh … docker info`; default 180 s. */
   bootTimeoutMs?: number;
@@ -45,7 +62,7 @@ export const LAB_IMAGE = 'portwright-lab/busybox:latest';
 
 const RECIPE_DIR = fileURLToPath(new URL('./vm-recipe/', import.meta.url));
 
-// Everything below that shapes the image goes into the recipe hash; bump BUILD_REVISION when the build steps change.
+// Everything here shapes the image and goes into the recipe hash; bump `revision` when the build code changes.
 const BUILD = {
   revision: 1,
   suite: 'bookworm',
@@ -103,18 +120,19 @@ const BUILD = {
   // Free space on the guest's root for Docker images and containers (the file is sparse).
   rootfsHeadroomMiB: 2048,
   labImage: LAB_IMAGE,
-  recipeFiles: {
-    'initramfs-init': 'initramfs:init',
-    inittab: 'rootfs:etc/inittab',
-    sshd_config: 'rootfs:etc/ssh/sshd_config.d/portwright.conf',
-    'pw-rc': 'rootfs:usr/local/sbin/pw-rc',
-    'pw-dockerd': 'rootfs:usr/local/sbin/pw-dockerd',
-    'pw-import-image': 'rootfs:usr/local/sbin/pw-import-image',
-  } as Record<string, string>,
+  // Files of vm-recipe/ and where they go; their contents are hashed too.
+  recipeFiles: [
+    { file: 'inittab', path: 'etc/inittab', mode: 0o644 },
+    { file: 'sshd_config', path: 'etc/ssh/sshd_config.d/portwright.conf', mode: 0o644 },
+    { file: 'pw-rc', path: 'usr/local/sbin/pw-rc', mode: 0o755 },
+    { file: 'pw-dockerd', path: 'usr/local/sbin/pw-dockerd', mode: 0o755 },
+    { file: 'pw-import-image', path: 'usr/local/sbin/pw-import-image', mode: 0o755 },
+  ],
+  initramfsInit: 'initramfs-init',
 } as const;
 
 const QEMU = 'qemu-system-x86_64';
-const KERNEL_CMDLINE = 'console=ttyS0 panic=1 mitigations=off loglevel=5';
+const KERNEL_CMDLINE = 'console=ttyS0 panic=1 mitigations=off edd=off loglevel=5';
 const DEFAULT_BOOT_TIMEOUT_MS = 180_000;
 const LAB_RANGE = { base: ipv4ToInt('198.18.0.0'), prefix: 15 };
 
@@ -142,7 +160,7 @@ function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunRes
     const child = spawn(cmd, args, {
       cwd: opts.cwd,
       env: opts.env ?? process.env,
-      stdio: ['pipe', stdoutFd ?? 'pipe', 'pipe'],
+      stdio: [opts.input !== undefined ? 'pipe' : 'ignore', stdoutFd ?? 'pipe', 'pipe'],
     });
     const logStream = opts.logFile !== undefined ? createWriteStream(opts.logFile, { flags: 'a' }) : undefined;
     logStream?.write(`$ ${cmd} ${args.join(' ')}\n`);
@@ -156,8 +174,9 @@ function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunRes
       stderr += d.toString();
       logStream?.write(d);
     });
+    // A command may exit before reading its input; that shows in its exit code, not as an EPIPE crash.
     child.stdin?.on('error', () => undefined);
-    child.stdin?.end(opts.input ?? '');
+    child.stdin?.end(opts.input);
     child.on('error', (err) => {
       if (stdoutFd !== undefined) closeSync(stdoutFd);
       logStream?.end();
@@ -190,6 +209,23 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+// Resolves true if `p` settles within `ms`; the timer also keeps Node alive while an unref'd child is awaited.
+async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)));
+  try {
+    return await Promise.race([p.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function requireTools(tools: string[], hint: string): Promise<void> {
+  const r = await run('sh', ['-c', 'for t in "$@"; do command -v "$t" >/dev/null || echo "$t"; done', 'sh', ...tools]);
+  const missing = r.stdout.split('\n').filter((t) => t !== '');
+  if (missing.length > 0) throw new Error(`missing host tools: ${missing.join(', ')} (${hint})`);
+}
+
 function shQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
@@ -204,7 +240,7 @@ function ipv4ToInt(a: string): number {
   if (!m) throw new Error(`not an IPv4 address: ${a}`);
   const parts = m.slice(1).map(Number);
   if (parts.some((p) => p > 255)) throw new Error(`not an IPv4 address: ${a}`);
-  return ((parts[0] << 24) | (parts[1] << 16) | (parts[2] << 8) | parts[3]) >>> 0;
+  return parts.reduce((acc, p) => ((acc << 8) | p) >>> 0, 0);
 }
 
 function inLabRange(a: string): boolean {
@@ -217,20 +253,26 @@ function inLabRange(a: string): boolean {
 
 interface Recipe {
   hash: string;
-  files: Record<string, Buffer>;
+  files: Map<string, Buffer>;
 }
 
 async function loadRecipe(): Promise<Recipe> {
   const h = createHash('sha256');
   h.update(JSON.stringify(BUILD));
-  const files: Record<string, Buffer> = {};
-  for (const name of Object.keys(BUILD.recipeFiles).sort()) {
+  const files = new Map<string, Buffer>();
+  for (const name of [BUILD.initramfsInit, ...BUILD.recipeFiles.map((f) => f.file)]) {
     const content = await readFile(join(RECIPE_DIR, name));
-    files[name] = content;
+    files.set(name, content);
     h.update(`\0${name}\0`);
     h.update(content);
   }
   return { hash: h.digest('hex'), files };
+}
+
+function recipeFile(recipe: Recipe, name: string): Buffer {
+  const content = recipe.files.get(name);
+  if (content === undefined) throw new Error(`recipe file ${name} not loaded`);
+  return content;
 }
 
 function imageOf(dir: string, hash: string): VmImage {
@@ -254,6 +296,7 @@ async function acquireLock(lockPath: string, log: Log): Promise<() => Promise<vo
   });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdin.on('error', () => undefined);
   const waitingNote = setTimeout(() => log(`waiting for another build to release ${lockPath}`), 1000);
   try {
     await new Promise<void>((resolve, reject) => {
@@ -266,7 +309,10 @@ async function acquireLock(lockPath: string, log: Log): Promise<() => Promise<vo
   }
   return () =>
     new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
+      if (child.exitCode !== null) {
+        resolve();
+        return;
+      }
       child.once('exit', () => resolve());
       child.stdin.end();
     });
@@ -279,6 +325,10 @@ export async function ensureVmImage(opts: { cacheDir?: string; log?: Log } = {})
   const short = recipe.hash.slice(0, 16);
   const dir = join(cacheDir, `img-${short}`);
   if (await imageComplete(dir)) return imageOf(dir, recipe.hash);
+  await requireTools(
+    ['debootstrap', 'apt-get', 'apt-cache', 'dpkg', 'mkfs.ext4', 'flock', 'unshare', 'chroot', 'tar', 'du'],
+    'apt-get install debootstrap e2fsprogs util-linux',
+  );
 
   await mkdir(cacheDir, { recursive: true });
   const release = await acquireLock(join(cacheDir, `.lock-${short}`), log);
@@ -309,9 +359,42 @@ export async function ensureVmImage(opts: { cacheDir?: string; log?: Log } = {})
       throw err;
     }
     log(`VM image ${short} built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    await pruneUnusedImages(cacheDir, dir, log);
     return imageOf(dir, recipe.hash);
   } finally {
     await release();
+  }
+}
+
+// Images of older recipes pile up at ~600 MiB each; drop those no running qemu holds open as a backing file.
+async function pruneUnusedImages(cacheDir: string, keep: string, log: Log): Promise<void> {
+  const candidates = (await readdir(cacheDir))
+    .filter((e) => e.startsWith('img-'))
+    .map((e) => join(cacheDir, e))
+    .filter((d) => d !== keep);
+  if (candidates.length === 0) return;
+  const openFiles = new Set<string>();
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    let fds: string[];
+    try {
+      fds = await readdir(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        openFiles.add(await readlink(`/proc/${pid}/fd/${fd}`));
+      } catch {
+        // the process or fd went away meanwhile
+      }
+    }
+  }
+  for (const d of candidates) {
+    if ([...openFiles].some((f) => f.startsWith(`${d}/`))) continue;
+    log(`removing unused VM image ${d}`);
+    await removeTree(d);
+    await rm(join(cacheDir, `.lock-${d.slice(d.lastIndexOf('img-') + 4)}`), { force: true });
   }
 }
 
@@ -336,19 +419,20 @@ async function readMirror(): Promise<string> {
     for (const stanza of text.split(/\n\s*\n/)) {
       const field = (name: string): string[] => {
         const m = new RegExp(`^${name}:\\s*(.+)$`, 'mi').exec(stanza);
-        return m ? m[1].trim().split(/\s+/) : [];
+        return m?.[1] !== undefined ? m[1].trim().split(/\s+/) : [];
       };
       const suites = field('Suites');
       const types = field('Types');
       const uris = field('URIs');
-      if (types.includes('deb') && suites.includes(BUILD.suite) && uris.length > 0) return uris[0];
+      const uri = uris[0];
+      if (types.includes('deb') && suites.includes(BUILD.suite) && uri !== undefined) return uri;
     }
   }
   const list = '/etc/apt/sources.list';
   if (await exists(list)) {
     const text = await readFile(list, 'utf8');
     const m = new RegExp(`^deb\\s+(?:\\[[^\\]]*\\]\\s+)?(\\S+)\\s+${BUILD.suite}\\s`, 'm').exec(text);
-    if (m) return m[1];
+    if (m?.[1] !== undefined) return m[1];
   }
   throw new Error(`no apt source for ${BUILD.suite} in ${deb822} or ${list}`);
 }
@@ -464,13 +548,22 @@ async function buildImage(tmp: string, recipe: Recipe, log: Log): Promise<Record
   const kernelVersion = await step('kernel', async () => {
     const kdir = join(tmp, 'kernel');
     await mkdir(kdir);
-    await run('apt-get', ['download', '-o', 'APT::Sandbox::User=root', kernelPkg], { cwd: kdir, logFile: buildLog });
+    const download = ['download', '-o', 'APT::Sandbox::User=root', kernelPkg];
+    const got = await run('apt-get', download, { cwd: kdir, logFile: buildLog, allowFail: true });
+    if (got.code !== 0) {
+      // Old package lists name a kernel the mirror has dropped; refresh once.
+      log('  kernel download failed; running apt-get update');
+      await run('apt-get', ['update'], { logFile: buildLog });
+      await run('apt-get', download, { cwd: kdir, logFile: buildLog });
+    }
     const deb = (await readdir(kdir)).find((f) => f.endsWith('.deb'));
     if (deb === undefined) throw new Error(`apt-get download ${kernelPkg} left no .deb`);
     await run('dpkg', ['-x', join(kdir, deb), join(kdir, 'x')], { logFile: buildLog });
     const versions = await readdir(join(kdir, 'x/lib/modules'));
-    if (versions.length !== 1) throw new Error(`expected one kernel in ${deb}, found ${versions.join(', ')}`);
     const version = versions[0];
+    if (version === undefined || versions.length !== 1) {
+      throw new Error(`expected one kernel in ${deb}, found ${versions.join(', ')}`);
+    }
     await copyFile(join(kdir, 'x/boot', `vmlinuz-${version}`), join(tmp, 'vmlinuz'));
     const modDir = join(rootfs, 'usr/lib/modules', version);
     await mkdir(join(rootfs, 'usr/lib/modules'), { recursive: true });
@@ -486,13 +579,11 @@ async function buildImage(tmp: string, recipe: Recipe, log: Log): Promise<Record
     for (const p of BUILD.prunedRootfsPaths) await rm(join(rootfs, p), { recursive: true, force: true });
     await mkdir(join(rootfs, 'var/lib/apt/lists/partial'), { recursive: true });
     await mkdir(join(rootfs, 'var/cache/apt/archives/partial'), { recursive: true });
-    for (const [name, target] of Object.entries(BUILD.recipeFiles)) {
-      const [where, path] = target.split(':');
-      if (where !== 'rootfs') continue;
-      const dest = join(rootfs, path);
+    for (const f of BUILD.recipeFiles) {
+      const dest = join(rootfs, f.path);
       await mkdir(join(dest, '..'), { recursive: true });
-      await writeFile(dest, recipe.files[name], { mode: path.includes('/sbin/') ? 0o755 : 0o644 });
-      await chmod(dest, path.includes('/sbin/') ? 0o755 : 0o644);
+      await writeFile(dest, recipeFile(recipe, f.file));
+      await chmod(dest, f.mode);
     }
     await buildBusyboxImageTar(tmp, rootfs, buildLog);
   });
@@ -549,7 +640,7 @@ async function buildInitramfs(
   await mkdir(join(dir, 'lib/modules'), { recursive: true });
   await copyFile(join(rootfs, 'usr/bin/busybox'), join(dir, 'bin/busybox'));
   await chmod(join(dir, 'bin/busybox'), 0o755);
-  await writeFile(join(dir, 'init'), recipe.files['initramfs-init'], { mode: 0o755 });
+  await writeFile(join(dir, 'init'), recipeFile(recipe, BUILD.initramfsInit), { mode: 0o755 });
   const order = moduleLoadOrder(await readFile(join(modDir, 'modules.dep'), 'utf8'), BUILD.initramfsModules);
   const names: string[] = [];
   for (const mod of order) {
@@ -578,11 +669,13 @@ function shortHash(s: string, hexChars: number): string {
 // Locally administered, unicast, stable for a given device id and port.
 function macFor(id: string, port: number): string {
   const b = createHash('sha256').update(`${id}/${port}`).digest();
-  b[0] = (b[0] & 0xfc) | 0x02;
+  b.writeUInt8((b.readUInt8(0) & 0xfc) | 0x02, 0);
   return Array.from(b.subarray(0, 6), (x) => x.toString(16).padStart(2, '0')).join(':');
 }
 
 function validateOptions(opts: VmDeviceOptions): void {
+  // The id ends up in qemu's comma-separated options and the guest hostname.
+  if (!/^[A-Za-z0-9_.-]{1,48}$/.test(opts.id)) throw new Error(`bad device id ${opts.id}`);
   for (const [what, a] of [
     ['mgmtAddress', opts.mgmtAddress],
     ['mgmtGateway', opts.mgmtGateway],
@@ -606,7 +699,13 @@ function validateOptions(opts: VmDeviceOptions): void {
 
 async function tail(path: string, lines: number): Promise<string> {
   try {
-    const text = await readFile(path, 'utf8');
+    // SeaBIOS and the kernel clear the screen; their escape sequences only garble an error message.
+    const esc = String.fromCharCode(27);
+    const text = (await readFile(path, 'utf8'))
+      .split(esc)
+      .map((part, i) => (i === 0 ? part : part.replace(/^(\[[0-9;?]*[A-Za-z]|c)/, '')))
+      .join('')
+      .replace(/\r/g, '');
     return text.split('\n').slice(-lines).join('\n');
   } catch {
     return `(no ${path})`;
@@ -639,16 +738,23 @@ function sshArgs(dir: string, address: string): string[] {
 
 export async function startVmDevice(image: VmImage, opts: VmDeviceOptions): Promise<VmDevice> {
   validateOptions(opts);
+  await requireTools(
+    [QEMU, 'qemu-img', 'nsenter', 'setpriv', 'ip', 'ssh', 'ssh-keygen', 'tar'],
+    'apt-get install qemu-system-x86 qemu-utils util-linux iproute2 openssh-client',
+  );
   const log = opts.log ?? (() => undefined);
   const dir = opts.dir;
   const tag = shortHash(opts.id, 4);
   const ns = opts.netns;
   const consoleLog = join(dir, 'console.log');
-  const ports = [{ name: 'eth0', hostIf: 'up0' }, ...opts.fieldPorts];
-  // Names live in the device's own netns, but carry a hash of the id so they stay readable and unique in any listing.
-  const taps = ports.map((_, i) => `pwt${tag}-${i}`);
-  const bridges = ports.map((_, i) => `pwb${tag}-${i}`);
-  const macs = ports.map((_, i) => macFor(opts.id, i));
+  // Names live in the device's own netns, but carry a hash of the id so they stay recognisable in any listing.
+  const nics = [{ name: 'eth0', hostIf: 'up0' }, ...opts.fieldPorts].map((p, i) => ({
+    ...p,
+    index: i,
+    tap: `pwt${tag}-${i}`,
+    bridge: `pwb${tag}-${i}`,
+    mac: macFor(opts.id, i),
+  }));
 
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
@@ -659,14 +765,13 @@ export async function startVmDevice(image: VmImage, opts: VmDeviceOptions): Prom
     stopping ??= (async () => {
       if (child !== undefined && child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
-        const done = await Promise.race([exited.then(() => true), sleep(5000).then(() => false)]);
-        if (!done) {
+        if (!(await settlesWithin(exited, 5000))) {
           child.kill('SIGKILL');
-          await exited;
+          await settlesWithin(exited, 5000);
         }
       }
       // qemu's taps vanish with it; the bridges are ours to remove.
-      for (const t of taps) await run('ip', ['-n', ns, 'link', 'del', t], { allowFail: true });
+      for (const n of nics) await run('ip', ['-n', ns, 'link', 'del', n.tap], { allowFail: true });
       for (const b of createdBridges) await run('ip', ['-n', ns, 'link', 'del', b], { allowFail: true });
     })();
     return stopping;
@@ -694,7 +799,7 @@ export async function startVmDevice(image: VmImage, opts: VmDeviceOptions): Prom
       PW_ADDR: opts.mgmtAddress,
       PW_PREFIX: String(opts.mgmtPrefix),
       PW_GW: opts.mgmtGateway,
-      PW_NICS: ports.map((p, i) => `${macs[i]}=${p.name}`).join(' '),
+      PW_NICS: nics.map((n) => `${n.mac}=${n.name}`).join(' '),
       PW_FIELD: opts.fieldPorts.map((p) => p.name).join(' '),
     };
     await writeFile(
@@ -709,20 +814,25 @@ export async function startVmDevice(image: VmImage, opts: VmDeviceOptions): Prom
     await rm(join(dir, 'disk.qcow2'), { force: true });
     await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', image.rootfs, join(dir, 'disk.qcow2')]);
 
-    for (let i = 0; i < ports.length; i++) {
-      const br = bridges[i];
-      await run('ip', ['-n', ns, 'link', 'del', br], { allowFail: true });
-      await run('ip', ['-n', ns, 'link', 'add', br, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0']);
-      createdBridges.push(br);
+    for (const n of nics) {
+      await run('ip', ['-n', ns, 'link', 'del', n.bridge], { allowFail: true });
+      await run('ip', ['-n', ns, 'link', 'add', n.bridge, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0']);
+      createdBridges.push(n.bridge);
       // The bridge is a plain switch: no IPv6 link-local address of its own chattering on the lab.
-      await run('ip', ['-n', ns, 'link', 'set', br, 'addrgenmode', 'none'], { allowFail: true });
-      await run('ip', ['-n', ns, 'link', 'set', ports[i].hostIf, 'master', br]);
-      await run('ip', ['-n', ns, 'link', 'set', ports[i].hostIf, 'up']);
-      await run('ip', ['-n', ns, 'link', 'set', br, 'up']);
+      await run('ip', ['-n', ns, 'link', 'set', n.bridge, 'addrgenmode', 'none'], { allowFail: true });
+      await run('ip', ['-n', ns, 'link', 'set', n.hostIf, 'master', n.bridge]);
+      await run('ip', ['-n', ns, 'link', 'set', n.hostIf, 'up']);
+      await run('ip', ['-n', ns, 'link', 'set', n.bridge, 'up']);
       // qemu runs this right after opening the tap, before the guest starts, so there is no race with the guest.
       await writeFile(
-        join(dir, `ifup-${i}`),
-        `#!/bin/sh\nPATH=/usr/sbin:/usr/bin:/sbin:/bin\nip link set dev "$1" addrgenmode none 2>/dev/null\nip link set dev "$1" master ${br} && ip link set dev "$1" up\n`,
+        join(dir, `ifup-${n.index}`),
+        [
+          '#!/bin/sh',
+          'PATH=/usr/sbin:/usr/bin:/sbin:/bin',
+          'ip link set dev "$1" addrgenmode none 2>/dev/null',
+          `ip link set dev "$1" master ${n.bridge} && ip link set dev "$1" up`,
+          '',
+        ].join('\n'),
         { mode: 0o755 },
       );
     }
@@ -735,7 +845,7 @@ export async function startVmDevice(image: VmImage, opts: VmDeviceOptions): Prom
       '-cpu',
       'max',
       '-smp',
-      '2',
+      String(opts.cpus ?? 1),
       '-m',
       String(opts.memoryMiB ?? 768),
       '-nodefaults',
@@ -759,14 +869,15 @@ export async function startVmDevice(image: VmImage, opts: VmDeviceOptions): Prom
       '-device',
       'virtio-blk-pci,drive=config,addr=0x5',
     ];
-    ports.forEach((_, i) => {
+    for (const n of nics) {
       args.push(
         '-netdev',
-        `tap,id=n${i},ifname=${taps[i]},script=${qemuPath(join(dir, `ifup-${i}`))},downscript=no`,
+        `tap,id=n${n.index},ifname=${n.tap},script=${qemuPath(join(dir, `ifup-${n.index}`))},downscript=no`,
         '-device',
-        `virtio-net-pci,netdev=n${i},mac=${macs[i]},addr=${(0x8 + i).toString(16)}`,
+        // No option ROM: iPXE would only add seconds of emulated BIOS time; the kernel is loaded directly.
+        `virtio-net-pci,netdev=n${n.index},mac=${n.mac},addr=${(0x8 + n.index).toString(16)},romfile=`,
       );
-    });
+    }
     await writeFile(join(dir, 'qemu.args'), args.map(shQuote).join(' ') + '\n');
 
     const qemuLog = join(dir, 'qemu.log');
@@ -784,15 +895,20 @@ export async function startVmDevice(image: VmImage, opts: VmDeviceOptions): Prom
       if (proc.exitCode !== null || proc.signalCode !== null) resolve();
       else proc.once('exit', () => resolve());
     });
-    const spawnError = new Promise<Error>((resolve) => proc.once('error', resolve));
+    // Also keeps a later 'error' (a failed kill) from crashing the process as an unhandled event.
+    const spawnError = new Promise<Error>((resolve) => proc.on('error', resolve));
     proc.unref();
     if (proc.pid === undefined) throw await spawnError;
     await writeFile(join(dir, 'qemu.pid'), `${proc.pid}\n`);
     log(`${opts.id}: qemu pid ${proc.pid} started in netns ${ns}`);
 
     const timeoutMs = opts.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS;
-    const probe = 'docker info >/dev/null && docker image inspect ' + LAB_IMAGE + ' >/dev/null';
+    // Exit 3 means the guest gave up (its reason on stderr): fail now rather than at the timeout.
+    const probe =
+      'if [ -e /run/pw/docker-failed ]; then cat /run/pw/docker-failed >&2; exit 3; fi; ' +
+      'test -e /run/pw/docker-ready && docker info >/dev/null';
     let lastError = '';
+    let lastProbe = 0;
     for (;;) {
       if (proc.exitCode !== null || proc.signalCode !== null) {
         throw new Error(
@@ -806,14 +922,28 @@ export async function startVmDevice(image: VmImage, opts: VmDeviceOptions): Prom
             `--- ${consoleLog}\n${await tail(consoleLog, 40)}`,
         );
       }
+      // The guest announces docker on its console; until then ssh only rarely, because every login costs the
+      // emulated guest CPU that dockerd needs. The rare probe covers a console that says nothing.
+      const consoleText = await readFile(consoleLog, 'utf8').catch(() => '');
+      const announced = /pw-device: docker-(ready|failed)/.test(consoleText);
+      if (!announced && Date.now() - lastProbe < 10_000) {
+        await sleep(250);
+        continue;
+      }
+      lastProbe = Date.now();
       const r = await run(
         'nsenter',
         [`--net=/run/netns/${opts.hubNetns}`, '--', 'ssh', ...sshArgs(dir, opts.mgmtAddress), probe],
         { allowFail: true },
       );
       if (r.code === 0) break;
-      lastError = r.stderr.trim().split('\n').slice(-1)[0] ?? `exit ${r.code}`;
-      await sleep(1000);
+      if (r.code === 3) {
+        throw new Error(
+          `${opts.id}: docker in the guest failed: ${r.stderr.trim()}\n--- ${consoleLog}\n${await tail(consoleLog, 40)}`,
+        );
+      }
+      lastError = r.stderr.trim().split('\n').slice(-1)[0] || `exit ${r.code}`;
+      await sleep(500);
     }
     const bootMs = Date.now() - started;
     log(`${opts.id}: ready in ${(bootMs / 1000).toFixed(1)} s`);
