@@ -2,7 +2,7 @@
 // connection, the device's own view of its ports, and field traffic between peer and container.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, stopLab, type Lab } from '../lab/index.js';
-import { connect, dockerOver, exec, labSkipReason, type SshClient } from './support.js';
+import { connect, containerOnFieldNetwork, dockerOver, exec, labSkipReason, type SshClient } from './support.js';
 
 const skip = await labSkipReason();
 
@@ -56,21 +56,12 @@ describe.skipIf(skip)('namespace lab device (OpenSSH)', () => {
 
   it('carries field traffic: peer pings a macvlan container at a static IP, and back', async () => {
     const peer = lab.peer('plc1', 'eth1');
-    const docker = dockerOver(client);
-    await docker.createNetwork({
-      Name: 'field-a',
-      Driver: 'macvlan',
-      Options: { parent: 'eth1' },
-      IPAM: { Config: [{ Subnet: peer.subnet }] },
-    });
-    const container = await docker.createContainer({
-      name: 'plc-gateway',
-      Image: lab.info.image,
-      Cmd: ['sleep', '3600'],
-      HostConfig: { NetworkMode: 'field-a' },
-      NetworkingConfig: { EndpointsConfig: { 'field-a': { IPAMConfig: { IPv4Address: '198.18.11.20' } } } },
-    });
-    await container.start();
+    await containerOnFieldNetwork(
+      dockerOver(client),
+      lab.info.image,
+      { name: 'field-a', driver: 'macvlan', parent: 'eth1', subnet: peer.subnet },
+      { name: 'plc-gateway', ipv4: '198.18.11.20' },
+    );
 
     const fromPeer = await lab.peerExec('plc1', 'eth1', 'busybox ping -c 2 -W 2 198.18.11.20', { allowFail: true });
     expect(fromPeer.stdout).toContain('2 packets received');

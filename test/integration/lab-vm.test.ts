@@ -2,7 +2,7 @@
 // on this machine's kernel, and Docker's networks reach the field peers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, stopLab, type Lab } from '../lab/index.js';
-import { connect, dockerOver, exec, labSkipReason, type SshClient } from './support.js';
+import { connect, containerOnFieldNetwork, dockerOver, exec, labSkipReason, type SshClient } from './support.js';
 
 const skip = await labSkipReason(true);
 
@@ -31,22 +31,13 @@ describe.skipIf(skip)('VM lab device (Debian kernel under QEMU)', () => {
 
   it('carries ipvlan L2 on eth1: the field peer pings a container at a static IP', async () => {
     const peer = lab.peer('vm1', 'eth1');
-    const docker = dockerOver(client);
-    await docker.createNetwork({
-      Name: 'field-ipvlan',
-      Driver: 'ipvlan',
-      Options: { parent: 'eth1', ipvlan_mode: 'l2' },
-      IPAM: { Config: [{ Subnet: peer.subnet }] },
-    });
     const address = peer.address.replace(/\.2$/, '.20');
-    const container = await docker.createContainer({
-      name: 'cam-gw',
-      Image: lab.info.image,
-      Cmd: ['sleep', '3600'],
-      HostConfig: { NetworkMode: 'field-ipvlan' },
-      NetworkingConfig: { EndpointsConfig: { 'field-ipvlan': { IPAMConfig: { IPv4Address: address } } } },
-    });
-    await container.start();
+    await containerOnFieldNetwork(
+      dockerOver(client),
+      lab.info.image,
+      { name: 'field-ipvlan', driver: 'ipvlan', parent: 'eth1', subnet: peer.subnet, options: { ipvlan_mode: 'l2' } },
+      { name: 'cam-gw', ipv4: address },
+    );
     const ping = await lab.peerExec('vm1', 'eth1', `busybox ping -c 3 -W 3 ${address}`, { allowFail: true });
     expect(ping.stdout).toMatch(/[1-3] packets received/);
   });
@@ -63,21 +54,12 @@ describe.skipIf(skip)('VM lab device (Debian kernel under QEMU)', () => {
   });
 
   it('tags frames on a VLAN parent eth2.300 that Docker creates: the field side sees VLAN 300', async () => {
-    const docker = dockerOver(client);
-    await docker.createNetwork({
-      Name: 'field-vlan300',
-      Driver: 'macvlan',
-      Options: { parent: 'eth2.300' },
-      IPAM: { Config: [{ Subnet: '198.18.230.0/24' }] },
-    });
-    const container = await docker.createContainer({
-      name: 'vlan-client',
-      Image: lab.info.image,
-      Cmd: ['sleep', '3600'],
-      HostConfig: { NetworkMode: 'field-vlan300' },
-      NetworkingConfig: { EndpointsConfig: { 'field-vlan300': { IPAMConfig: { IPv4Address: '198.18.230.20' } } } },
-    });
-    await container.start();
+    await containerOnFieldNetwork(
+      dockerOver(client),
+      lab.info.image,
+      { name: 'field-vlan300', driver: 'macvlan', parent: 'eth2.300', subnet: '198.18.230.0/24' },
+      { name: 'vlan-client', ipv4: '198.18.230.20' },
+    );
     const link = await exec(client, 'cat /proc/net/vlan/eth2.300');
     expect(link.stdout).toMatch(/VID: 300/);
 

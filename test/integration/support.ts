@@ -79,3 +79,34 @@ export function dockerOver(client: SshClient, socketPath = '/var/run/docker.sock
   );
   return new Docker({ protocol: 'http', host: 'docker', port: 80, agent } as Docker.DockerOptions);
 }
+
+export interface FieldNetwork {
+  name: string;
+  driver: 'macvlan' | 'ipvlan';
+  parent: string;
+  subnet: string;
+  options?: Record<string, string>;
+}
+
+/** Creates a macvlan/ipvlan network and starts a sleeping container on it at a static address. */
+export async function containerOnFieldNetwork(
+  docker: Docker,
+  image: string,
+  net: FieldNetwork,
+  container: { name: string; ipv4: string },
+): Promise<void> {
+  await docker.createNetwork({
+    Name: net.name,
+    Driver: net.driver,
+    Options: { parent: net.parent, ...net.options },
+    IPAM: { Config: [{ Subnet: net.subnet }] },
+  });
+  const created = await docker.createContainer({
+    name: container.name,
+    Image: image,
+    Cmd: ['sleep', '3600'],
+    HostConfig: { NetworkMode: net.name },
+    NetworkingConfig: { EndpointsConfig: { [net.name]: { IPAMConfig: { IPv4Address: container.ipv4 } } } },
+  });
+  await created.start();
+}
