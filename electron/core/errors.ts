@@ -1,4 +1,5 @@
 // Errors as values: a stable code, a plain message, a hint, and where in the input it happened.
+import type { z } from 'zod';
 import type { ErrorInfo } from './contract.js';
 
 export class PortwrightError extends Error {
@@ -42,4 +43,32 @@ export function formatErrorLine(info: ErrorInfo): string {
   const where = info.path ? ` at ${info.path}` : '';
   const hint = info.hint ? ` Hint: ${info.hint}` : '';
   return `error ${info.code}${where}: ${info.message.replace(/\.$/, '')}.${hint}`.replace(/\n/g, ' ');
+}
+
+/** `['networks', 1, 'ipv4']` → `networks[1].ipv4` */
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('');
+}
+
+/** The first problem of a failed parse, with its path; an unknown key is pointed at itself. */
+export function zodErrorInfo(error: z.ZodError): ErrorInfo {
+  const first = error.issues[0];
+  const where = first?.code === 'unrecognized_keys' ? [...first.path, ...first.keys.slice(0, 1)] : (first?.path ?? []);
+  const path = formatPath(where);
+  return {
+    code: 'INVALID_INPUT',
+    message: first ? first.message : 'invalid input',
+    hint:
+      error.issues.length > 1
+        ? `${error.issues.length - 1} more problem(s) in the same input`
+        : 'Check the value and try again.',
+    ...(path ? { path } : {}),
+  };
+}
+
+/** Parses input or throws INVALID_INPUT naming the first problem. */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  throw new PortwrightError(zodErrorInfo(parsed.error));
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatErrorLine, PortwrightError } from './errors.js';
-import { formatPath, Service } from './service.js';
+import { formatErrorLine, formatPath, PortwrightError } from './errors.js';
+import { Service } from './service.js';
 
 describe('core service', () => {
   const service = new Service({ frontEnd: 'cli' });

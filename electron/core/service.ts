@@ -2,17 +2,15 @@
 // (input parsed with the method's schema, errors returned as values). Pure Node: no Electron, no DOM.
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
-import type { z } from 'zod';
 import {
   contract,
   type Api,
-  type ErrorInfo,
   type EventMap,
   type EventName,
   type MethodName,
   type Result,
 } from './contract.js';
-import { toErrorInfo } from './errors.js';
+import { toErrorInfo, zodErrorInfo } from './errors.js';
 
 const require = createRequire(import.meta.url);
 
@@ -68,25 +66,6 @@ export class Service {
       return { ok: false, error: toErrorInfo(e) };
     }
   }
-}
-
-export function zodErrorInfo(error: z.ZodError): ErrorInfo {
-  const first = error.issues[0];
-  const path = first ? formatPath(first.path) : '';
-  return {
-    code: 'INVALID_INPUT',
-    message: first ? first.message : 'invalid input',
-    hint:
-      error.issues.length > 1
-        ? `${error.issues.length - 1} more problem(s) in the same input`
-        : 'Check the value and try again.',
-    ...(path ? { path } : {}),
-  };
-}
-
-/** `['networks', 1, 'ipv4']` → `networks[1].ipv4` */
-export function formatPath(path: readonly PropertyKey[]): string {
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('');
 }
 
 let cachedVersion: string | undefined;

@@ -86,7 +86,27 @@ function validate(specs: DeviceSpec[]): Required<DeviceSpec>[] {
     const fieldPorts = s.fieldPorts ?? 2;
     if (kind === 'vm' && fieldPorts !== 2) throw new Error(`startLab: device ${s.name}: a VM has 2 field ports`);
     if (fieldPorts < 0 || fieldPorts > 8) throw new Error(`startLab: device ${s.name}: 0 to 8 field ports`);
-    return { name: s.name, kind, ssh, fieldPorts, docker: s.docker ?? true, fieldAddresses: s.fieldAddresses ?? false };
+    const users = s.users ?? [];
+    for (const u of users) {
+      if (!/^[a-z][a-z0-9_-]{0,15}$/.test(u.name) || u.name === 'root') {
+        throw new Error(`startLab: device ${s.name}: user name "${u.name}" is not allowed`);
+      }
+      if (kind === 'vm') throw new Error(`startLab: device ${s.name}: extra users are for ns devices`);
+      if (u.shell === 'busybox' && ssh !== 'openssh') {
+        throw new Error(`startLab: device ${s.name}: a busybox-only user needs OpenSSH (it sets PATH per user)`);
+      }
+    }
+    if (s.pam && ssh !== 'openssh') throw new Error(`startLab: device ${s.name}: pam is for OpenSSH`);
+    return {
+      name: s.name,
+      kind,
+      ssh,
+      fieldPorts,
+      docker: s.docker ?? true,
+      fieldAddresses: s.fieldAddresses ?? false,
+      users,
+      pam: s.pam ?? false,
+    };
   });
 }
 
@@ -310,6 +330,8 @@ export async function startLab(options: LabOptions): Promise<Lab> {
             docker: spec.docker,
             hostKeyPath,
             authorizedKeys,
+            users: spec.users,
+            pam: spec.pam,
           });
           await trackPid(dir, dev.unsharePid);
           await trackPid(dir, dev.initPid);
@@ -347,6 +369,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
           hostKey,
           knownHostsLine: '',
           peers,
+          users: spec.users,
           initPid,
           dockerSocket,
           readyMs: Date.now() - t0,

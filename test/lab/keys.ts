@@ -1,6 +1,6 @@
 // SSH keys for the lab: the client's key, each device's host key, and their fingerprints.
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { fingerprintSha256 } from '../../electron/core/ssh/fingerprint.js';
 import { run } from './exec.js';
 
 export interface PublicKey {
@@ -19,8 +19,7 @@ export function parsePublicKey(line: string): PublicKey {
 }
 
 export function fingerprintOf(base64Blob: string): string {
-  const digest = createHash('sha256').update(Buffer.from(base64Blob, 'base64')).digest('base64');
-  return `SHA256:${digest.replace(/=+$/, '')}`;
+  return fingerprintSha256(Buffer.from(base64Blob, 'base64'));
 }
 
 /** Makes an ed25519 key pair at `path` (and `path.pub`); returns the public key. */

@@ -1,11 +1,11 @@
 // A lab device made of namespaces on this machine: its own network, mounts, PIDs and hostname,
 // with its own sshd or Dropbear and dockerd, started by a small init that is PID 1 of the device.
-import { mkdir, readFile, writeFile, chmod } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnDetached, waitFor } from './exec.js';
+import { run, spawnDetached, waitFor } from './exec.js';
 import { toDropbearKey } from './keys.js';
-import type { SshServer } from './types.js';
+import type { LabUser, SshServer } from './types.js';
 
 export const DOCKER_BIP = '198.19.0.1/24';
 export const DOCKER_POOL = 'base=198.19.64.0/18,size=24';
@@ -21,7 +21,11 @@ export interface NsDeviceOptions {
   docker: boolean;
   hostKeyPath: string;
   authorizedKeys: string;
+  users: LabUser[];
+  pam: boolean;
 }
+
+const FIRST_UID = 2001;
 
 export interface NsDevice {
   /** PID of `unshare` (host view). */
@@ -30,7 +34,20 @@ export interface NsDevice {
   initPid: number;
 }
 
-function sshdConfig(dir: string, hostKeyPath: string): string {
+function sshdConfig(o: NsDeviceOptions): string {
+  const passwords = o.users.some((u) => u.password !== undefined);
+  const busyboxUsers = o.users.filter((u) => u.shell === 'busybox').map((u) => u.name);
+  const matches = busyboxUsers.length
+    ? `Match User ${busyboxUsers.join(',')}\n  SetEnv PATH=${join(o.dir, 'busybox', 'bin')}\n`
+    : '';
+  return base(o.dir, o.hostKeyPath)
+    .replace('PasswordAuthentication no', `PasswordAuthentication ${passwords ? 'yes' : 'no'}`)
+    .replace('KbdInteractiveAuthentication no', `KbdInteractiveAuthentication ${o.pam ? 'yes' : 'no'}`)
+    .replace('UsePAM no', `UsePAM ${o.pam ? 'yes' : 'no'}`)
+    .concat(matches);
+}
+
+function base(dir: string, hostKeyPath: string): string {
   return `# sshd of a Portwright lab device
 Port 22
 ListenAddress 0.0.0.0
@@ -79,6 +96,12 @@ mount -t proc proc /proc
 mount -t tmpfs -o mode=755 tmpfs /run
 mkdir -p /run/sshd /run/lock
 mount --bind "$D/root" /root
+# The device's own accounts: this computer's, plus the lab users.
+mount --bind "$D/etc/passwd" /etc/passwd
+mount --bind "$D/etc/group" /etc/group
+mount --bind "$D/etc/shadow" /etc/shadow
+mkdir -p "$D/home"
+mount --bind "$D/home" /home
 mkdir -p /var/lib/docker
 mount --bind "$D/docker" /var/lib/docker
 ip link set lo up
@@ -89,17 +112,67 @@ exec sleep infinity
 `;
 }
 
+/** The device's passwd, group and shadow: this computer's, with the lab users added. */
+async function writeAccounts(o: NsDeviceOptions): Promise<void> {
+  const etc = join(o.dir, 'etc');
+  await mkdir(etc, { recursive: true });
+  let passwd = await readFile('/etc/passwd', 'utf8');
+  let group = await readFile('/etc/group', 'utf8');
+  let shadow = await readFile('/etc/shadow', 'utf8');
+  const dockerMembers: string[] = [];
+  for (const [i, u] of o.users.entries()) {
+    const uid = FIRST_UID + i;
+    const home = join(o.dir, 'home', u.name);
+    let shell = '/bin/sh';
+    if (u.shell === 'busybox') {
+      await busyboxBin(join(o.dir, 'busybox', 'bin'));
+      shell = join(o.dir, 'busybox', 'bin', 'sh');
+    }
+    passwd += `${u.name}:x:${uid}:${uid}:lab user:/home/${u.name}:${shell}\n`;
+    group += `${u.name}:x:${uid}:\n`;
+    const hash =
+      u.password === undefined
+        ? '*'
+        : (await run(['openssl', 'passwd', '-6', '-stdin'], { input: u.password })).stdout.trim();
+    shadow += `${u.name}:${hash}:19000:0:99999:7:::\n`;
+    if (u.docker) dockerMembers.push(u.name);
+    await mkdir(join(home, '.ssh'), { recursive: true });
+    await writeFile(join(home, '.ssh', 'authorized_keys'), o.authorizedKeys, { mode: 0o600 });
+    for (const p of [home, join(home, '.ssh'), join(home, '.ssh', 'authorized_keys')]) await chown(p, uid, uid);
+    await chmod(join(home, '.ssh'), 0o700);
+  }
+  if (!/^docker:/m.test(group)) group += 'docker:x:990:\n';
+  group = group.replace(
+    /^(docker:[^:]*:\d+:)(.*)$/m,
+    (_m, head: string, members: string) => head + [...members.split(',').filter(Boolean), ...dockerMembers].join(','),
+  );
+  await writeFile(join(etc, 'passwd'), passwd);
+  await writeFile(join(etc, 'group'), group);
+  await writeFile(join(etc, 'shadow'), shadow, { mode: 0o640 });
+}
+
+/** A folder of busybox applets and nothing else: the whole world of a busybox-only user. */
+async function busyboxBin(bin: string): Promise<void> {
+  await mkdir(bin, { recursive: true });
+  const { stdout } = await run(['/bin/busybox', '--list']);
+  for (const applet of stdout.split('\n').filter(Boolean)) {
+    await symlink('/bin/busybox', join(bin, applet)).catch(() => undefined);
+  }
+}
+
 export async function startNsDevice(o: NsDeviceOptions): Promise<NsDevice> {
   await mkdir(join(o.dir, 'root', '.ssh'), { recursive: true });
   await mkdir(join(o.dir, 'docker'), { recursive: true });
   await chmod(join(o.dir, 'root'), 0o700);
   await chmod(join(o.dir, 'root', '.ssh'), 0o700);
   await writeFile(join(o.dir, 'root', '.ssh', 'authorized_keys'), o.authorizedKeys, { mode: 0o600 });
+  await mkdir(join(o.dir, 'home'), { recursive: true });
+  await writeAccounts(o);
 
   let sshCommand: string;
   if (o.ssh === 'openssh') {
     const config = join(o.dir, 'sshd_config');
-    await writeFile(config, sshdConfig(o.dir, o.hostKeyPath));
+    await writeFile(config, sshdConfig(o));
     sshCommand = `/usr/sbin/sshd -D -e -f '${config}'`;
   } else {
     const key = join(o.dir, 'dropbear_host_key');

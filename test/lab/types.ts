@@ -4,6 +4,18 @@ import type { PublicKey } from './keys.js';
 export type DeviceKind = 'ns' | 'vm';
 export type SshServer = 'openssh' | 'dropbear';
 
+/** A login on a namespace device besides root; every user accepts the lab's client key. */
+export interface LabUser {
+  /** `[a-z][a-z0-9_-]{0,15}` */
+  name: string;
+  /** Also allow password login with this password. */
+  password?: string;
+  /** Member of the docker group (may use the Docker socket). Default false. */
+  docker?: boolean;
+  /** `busybox`: a shell and PATH with nothing but busybox applets (OpenSSH devices). Default `sh`. */
+  shell?: 'sh' | 'busybox';
+}
+
 export interface DeviceSpec {
   /** Short name, `[a-z][a-z0-9]{0,7}`: it goes into namespace and interface names. */
   name: string;
@@ -17,6 +29,10 @@ export interface DeviceSpec {
   docker?: boolean;
   /** Give the device its own address (.1) on each field network. Default false. */
   fieldAddresses?: boolean;
+  /** Logins besides root (`ns` devices). */
+  users?: LabUser[];
+  /** OpenSSH with PAM, so keyboard-interactive password prompts work. Default false. */
+  pam?: boolean;
 }
 
 export interface LabOptions {
@@ -56,6 +72,8 @@ export interface DeviceInfo {
   /** A known_hosts line for `[host]:port`. */
   knownHostsLine: string;
   peers: PeerInfo[];
+  /** Logins besides root, as given. */
+  users: LabUser[];
   /** `ns` devices: PID (host view) of the device's init. */
   initPid?: number;
   /** `ns` devices: the device's Docker socket as a path on this computer. */

@@ -1,0 +1,183 @@
+// The device's Docker API over its one SSH connection: find the socket, pick the first channel
+// strategy the device supports, and hand dockerode an agent whose sockets are SSH channels.
+import Docker from 'dockerode';
+import type { Duplex } from 'node:stream';
+import { PortwrightError } from '../errors.js';
+import type { SshSession } from '../ssh/session.js';
+import { SshChannelAgent } from './ssh-agent.js';
+
+export type ChannelStrategy = 'stream-local' | 'dial-stdio' | 'socat' | 'nc';
+export const STRATEGIES: readonly ChannelStrategy[] = ['stream-local', 'dial-stdio', 'socat', 'nc'];
+
+/** Where engines keep their socket, in the order we look. */
+export const SOCKET_CANDIDATES = ['/var/run/docker.sock', '/var/run/balena-engine.sock', '/run/podman/podman.sock'];
+
+export interface DockerTunnel {
+  docker: Docker;
+  strategy: ChannelStrategy;
+  socketPath: string;
+  agent: SshChannelAgent;
+}
+
+export interface TunnelOptions {
+  /** A configured socket path; otherwise the candidates are probed. */
+  socketPath?: string;
+  /** The strategy that worked last time for this device: tried first. */
+  preferred?: ChannelStrategy;
+}
+
+function quote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * One round trip finds the socket and what the device has: for each candidate, whether it exists
+ * and whether this user may use it, and which helper commands exist. POSIX sh only (busybox).
+ */
+export function probeScript(candidates: string[]): string {
+  const sockets = candidates.map(quote).join(' ');
+  return [
+    `for p in ${sockets}; do`,
+    '  if [ -S "$p" ]; then if [ -r "$p" ] && [ -w "$p" ]; then echo "socket ok $p"; else echo "socket denied $p"; fi; fi',
+    'done',
+    'for c in docker socat nc; do command -v "$c" >/dev/null 2>&1 && echo "cmd $c"; done',
+    // busybox nc cannot open Unix sockets; OpenBSD nc can (-U).
+    'nc -h 2>&1 | grep -q -- "-U" && echo "cmd nc-unix"',
+    'id -un 2>/dev/null | sed "s/^/user /"',
+    'true',
+  ].join('\n');
+}
+
+export interface Probe {
+  sockets: { path: string; access: 'ok' | 'denied' }[];
+  commands: Set<string>;
+  user: string;
+}
+
+export function parseProbe(out: string): Probe {
+  const probe: Probe = { sockets: [], commands: new Set(), user: '' };
+  for (const line of out.split('\n')) {
+    const [kind, a, b] = line.trim().split(/\s+/);
+    if (kind === 'socket' && (a === 'ok' || a === 'denied') && b) probe.sockets.push({ path: b, access: a });
+    else if (kind === 'cmd' && a) probe.commands.add(a);
+    else if (kind === 'user' && a) probe.user = a;
+  }
+  return probe;
+}
+
+/** The command that bridges an exec channel's stdin/stdout to the socket, per strategy. */
+export function bridgeCommand(strategy: Exclude<ChannelStrategy, 'stream-local'>, socketPath: string): string {
+  switch (strategy) {
+    case 'dial-stdio':
+      return `docker -H unix://${socketPath} system dial-stdio`;
+    case 'socat':
+      return `socat - UNIX-CONNECT:${quote(socketPath)}`;
+    case 'nc':
+      return `nc -U ${quote(socketPath)}`;
+  }
+}
+
+function available(strategy: ChannelStrategy, probe: Probe): boolean {
+  switch (strategy) {
+    case 'stream-local':
+      return true;
+    case 'dial-stdio':
+      return probe.commands.has('docker');
+    case 'socat':
+      return probe.commands.has('socat');
+    case 'nc':
+      return probe.commands.has('nc-unix');
+  }
+}
+
+function opener(session: SshSession, strategy: ChannelStrategy, socketPath: string): () => Promise<Duplex> {
+  if (strategy === 'stream-local') return () => session.openStreamLocal(socketPath);
+  const command = bridgeCommand(strategy, socketPath);
+  return () => session.execStream(command);
+}
+
+/**
+ * GET /_ping over one fresh channel: proves the whole path, and is cheap. The engine answers and
+ * closes (Connection: close). On an exec channel the remote command then exits and the server
+ * closes the channel: we must not close it too, since Dropbear 2022.x aborts the whole session
+ * (assertion `!channel->sent_close`) when both ends close at once. A stream-local channel stays
+ * half-open until we close our side.
+ */
+async function ping(open: () => Promise<Duplex>, closeAfterAnswer: boolean, timeoutMs: number): Promise<void> {
+  const stream = await open();
+  await new Promise<void>((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => {
+      stream.destroy();
+      reject(new Error(`no answer to /_ping within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const settle = (): void => {
+      clearTimeout(timer);
+      if (/^HTTP\/1\.[01] 200/.test(buf)) resolve();
+      else reject(new Error(buf ? (buf.split('\r\n')[0] ?? 'bad answer') : 'channel closed without an answer'));
+    };
+    stream.on('data', (d: Buffer) => {
+      buf += d.toString('latin1');
+    });
+    stream.on('error', (e: Error) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    stream.on('end', () => {
+      if (!closeAfterAnswer) return;
+      stream.end();
+      settle();
+    });
+    stream.on('close', settle);
+    stream.write('GET /_ping HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n');
+  });
+}
+
+export async function openDockerTunnel(session: SshSession, opts: TunnelOptions = {}): Promise<DockerTunnel> {
+  const candidates = opts.socketPath ? [opts.socketPath] : SOCKET_CANDIDATES;
+  const probe = parseProbe((await session.exec(probeScript(candidates), { timeoutMs: 15_000 })).stdout);
+  const usable = probe.sockets.find((s) => s.access === 'ok');
+  if (!usable) {
+    const denied = probe.sockets.find((s) => s.access === 'denied');
+    if (denied) {
+      throw new PortwrightError({
+        code: 'DOCKER_SOCKET_PERMISSION',
+        message: `user ${probe.user || session.options.username} may not use the Docker socket ${denied.path}`,
+        hint: `On the device, add the user to the docker group (sudo usermod -aG docker ${probe.user || session.options.username}) and log in again, or connect as a user who may.`,
+      });
+    }
+    throw new PortwrightError({
+      code: 'DOCKER_NOT_FOUND',
+      message: opts.socketPath
+        ? `no Docker socket at ${opts.socketPath} on the device`
+        : `no Docker engine socket on the device (looked for ${SOCKET_CANDIDATES.join(', ')})`,
+      hint: 'Is Docker (or balena-engine, podman) installed and running there? If its socket is elsewhere, set the socket path for this device.',
+    });
+  }
+
+  const order = opts.preferred ? [opts.preferred, ...STRATEGIES.filter((s) => s !== opts.preferred)] : [...STRATEGIES];
+  const tried: string[] = [];
+  for (const strategy of order) {
+    if (!available(strategy, probe)) {
+      tried.push(`${strategy}: not available`);
+      continue;
+    }
+    const open = opener(session, strategy, usable.path);
+    try {
+      await ping(open, strategy === 'stream-local', 10_000);
+    } catch (e) {
+      tried.push(`${strategy}: ${e instanceof Error ? e.message : String(e)}`);
+      continue;
+    }
+    const agent = new SshChannelAgent(open);
+    // dockerode needs a host to build URLs; the agent ignores it and opens a channel instead.
+    const docker = new Docker({ protocol: 'http', host: 'docker', port: 80, agent } as Docker.DockerOptions);
+    return { docker, strategy, socketPath: usable.path, agent };
+  }
+  throw new PortwrightError({
+    code: 'DOCKER_TUNNEL_FAILED',
+    message: `could not reach ${usable.path} over SSH by any strategy`,
+    hint: 'The device needs OpenSSH stream-local forwarding, the docker CLI, socat, or an nc with -U.',
+    detail: tried.join('; '),
+  });
+}

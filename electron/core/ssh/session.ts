@@ -1,0 +1,415 @@
+// One SSH connection per device (optionally through one jump host): authentication, keepalive,
+// reconnect with backoff, connection state as events, and the channels everything else rides on.
+import { EventEmitter } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import ssh2 from 'ssh2';
+import { PortwrightError } from '../errors.js';
+
+const { Client } = ssh2;
+type Ssh2Client = InstanceType<typeof Client>;
+
+export type Auth =
+  | { kind: 'key'; identityFile: string; passphrase?: string }
+  | { kind: 'agent'; socket?: string }
+  | { kind: 'password'; password: string }
+  | { kind: 'keyboard-interactive'; answer: (prompts: { prompt: string; echo: boolean }[]) => Promise<string[]> };
+
+/** Decides on the server's host key before any credential is sent; throw to refuse. */
+export type HostKeyCheck = (host: string, port: number, keyBlob: Buffer) => void | Promise<void>;
+
+export interface Endpoint {
+  host: string;
+  port: number;
+  username: string;
+  auth: Auth;
+}
+
+export interface SessionOptions extends Endpoint {
+  /** One jump host, like OpenSSH's ProxyJump. */
+  jump?: Endpoint;
+  checkHostKey: HostKeyCheck;
+  /** Give up connecting after this long. Default 15 s. */
+  connectTimeoutMs?: number;
+  /** A dead link is noticed after interval × (countMax + 1). Default 5 s × 3 → within 20 s. */
+  keepaliveIntervalMs?: number;
+  keepaliveCountMax?: number;
+  /** Reconnect after a lost connection. Default on, 0.5 s doubling to 15 s. */
+  reconnect?: { enabled: boolean; initialDelayMs?: number; maxDelayMs?: number };
+}
+
+export type SessionState = 'idle' | 'connecting' | 'connected' | 'lost' | 'reconnecting' | 'closed';
+
+export interface StateChange {
+  state: SessionState;
+  /** Why, when the change comes from a failure. */
+  error?: { code: string; message: string };
+  /** Reconnect attempt number, from 1. */
+  attempt?: number;
+}
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export class SshSession extends EventEmitter<{ state: [StateChange] }> {
+  private client: Ssh2Client | undefined;
+  private jumpClient: Ssh2Client | undefined;
+  private _state: SessionState = 'idle';
+  private closing = false;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private hostKeyError: PortwrightError | undefined;
+
+  constructor(readonly options: SessionOptions) {
+    super();
+  }
+
+  get state(): SessionState {
+    return this._state;
+  }
+
+  private setState(change: StateChange): void {
+    this._state = change.state;
+    this.emit('state', change);
+  }
+
+  /** Connects (through the jump host if one is set). Rejects with a PortwrightError. */
+  async connect(): Promise<void> {
+    if (this._state === 'connected') return;
+    this.closing = false;
+    this.setState({ state: 'connecting' });
+    try {
+      await this.establish();
+      this.setState({ state: 'connected' });
+    } catch (e) {
+      const err = toSessionError(e, this.options);
+      this.setState({ state: 'closed', error: { code: err.code, message: err.message } });
+      throw err;
+    }
+  }
+
+  private async establish(): Promise<void> {
+    const o = this.options;
+    let sock: Duplex;
+    if (o.jump) {
+      const jump = await this.open(o.jump, await tcpConnect(o.jump.host, o.jump.port, this.timeout()));
+      this.jumpClient = jump;
+      sock = await new Promise<Duplex>((resolve, reject) => {
+        jump.forwardOut('127.0.0.1', 0, o.host, o.port, (err, stream) => {
+          if (err) reject(new PortwrightError(jumpForwardError(o, err)));
+          else resolve(stream);
+        });
+      });
+    } else {
+      sock = await tcpConnect(o.host, o.port, this.timeout());
+    }
+    const client = await this.open(o, sock);
+    this.client = client;
+    // Only after ready: a failure from here on is a lost connection, not a failed connect.
+    client.on('close', () => this.onClose(client));
+  }
+
+  private timeout(): number {
+    return this.options.connectTimeoutMs ?? 15_000;
+  }
+
+  /** One authenticated ssh2 client over `sock`; the host key is checked before authentication. */
+  private async open(endpoint: Endpoint, sock: Duplex): Promise<Ssh2Client> {
+    const o = this.options;
+    const auth = await authConfig(endpoint.auth);
+    const client = new Client();
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const fail = (e: unknown): void => {
+        if (settled) return;
+        settled = true;
+        client.end();
+        reject(this.hostKeyError ?? toSessionError(e, endpoint));
+      };
+      client.once('ready', () => {
+        settled = true;
+        resolve(client);
+      });
+      client.on('error', fail);
+      client.once('close', () => fail(new Error('connection closed during setup')));
+      if (endpoint.auth.kind === 'keyboard-interactive') {
+        const answer = endpoint.auth.answer;
+        client.on('keyboard-interactive', (_name, _instructions, _lang, prompts, finish) => {
+          answer(prompts.map((p) => ({ prompt: p.prompt, echo: p.echo ?? false }))).then(finish, fail);
+        });
+      }
+      this.hostKeyError = undefined;
+      client.connect({
+        sock,
+        username: endpoint.username,
+        readyTimeout: this.timeout(),
+        keepaliveInterval: o.keepaliveIntervalMs ?? 5000,
+        keepaliveCountMax: o.keepaliveCountMax ?? 3,
+        // Stream-local forwarding is an OpenSSH extension; other servers refuse it themselves,
+        // and the tunnel then falls back to another strategy.
+        strictVendor: false,
+        hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
+          Promise.resolve(o.checkHostKey(endpoint.host, endpoint.port, key)).then(
+            () => verify(true),
+            (e: unknown) => {
+              this.hostKeyError = e instanceof PortwrightError ? e : toSessionError(e, endpoint);
+              verify(false);
+            },
+          );
+        },
+        ...auth,
+      });
+    });
+  }
+
+  private onClose(client: Ssh2Client): void {
+    if (client !== this.client) return;
+    this.client = undefined;
+    this.jumpClient?.end();
+    this.jumpClient = undefined;
+    if (this.closing) {
+      this.setState({ state: 'closed' });
+      return;
+    }
+    this.setState({
+      state: 'lost',
+      error: { code: 'CONNECTION_LOST', message: 'the SSH connection to the device was lost' },
+    });
+    const r = this.options.reconnect ?? { enabled: true };
+    if (r.enabled) this.scheduleReconnect(1, r.initialDelayMs ?? 500, r.maxDelayMs ?? 15_000);
+    else this.setState({ state: 'closed' });
+  }
+
+  private scheduleReconnect(attempt: number, delayMs: number, maxDelayMs: number): void {
+    if (this.closing) return;
+    this.setState({ state: 'reconnecting', attempt });
+    this.reconnectTimer = setTimeout(() => {
+      this.establish().then(
+        () => {
+          if (this.closing) {
+            this.client?.end();
+            return;
+          }
+          this.setState({ state: 'connected', attempt });
+        },
+        (e: unknown) => {
+          const err = toSessionError(e, this.options);
+          // A changed host key will not fix itself: stop instead of hammering the device.
+          if (err.code.startsWith('HOST_KEY') || err.code === 'AUTH_FAILED') {
+            this.setState({ state: 'closed', error: { code: err.code, message: err.message } });
+            return;
+          }
+          this.scheduleReconnect(attempt + 1, Math.min(delayMs * 2, maxDelayMs), maxDelayMs);
+        },
+      );
+    }, delayMs);
+  }
+
+  private connected(): Ssh2Client {
+    if (!this.client || this._state !== 'connected') {
+      throw new PortwrightError({
+        code: 'NOT_CONNECTED',
+        message: `not connected to ${this.options.host} (${this._state})`,
+        hint: 'Wait for the connection to come back, or reconnect the device.',
+      });
+    }
+    return this.client;
+  }
+
+  /** Runs a command on the device and collects its output. */
+  exec(command: string, opts: { input?: string | Buffer; timeoutMs?: number } = {}): Promise<ExecResult> {
+    return new Promise((resolve, reject) => {
+      this.execStream(command).then((stream) => {
+        let stdout = '';
+        let stderr = '';
+        const timer = opts.timeoutMs
+          ? setTimeout(() => {
+              stream.destroy();
+              reject(
+                new PortwrightError({
+                  code: 'EXEC_TIMEOUT',
+                  message: `\`${command}\` took longer than ${opts.timeoutMs} ms`,
+                }),
+              );
+            }, opts.timeoutMs)
+          : undefined;
+        stream.on('data', (d: Buffer) => (stdout += d.toString()));
+        stream.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        stream.on('close', (code: number | null) => {
+          if (timer) clearTimeout(timer);
+          resolve({ code: code ?? -1, stdout, stderr });
+        });
+        stream.end(opts.input);
+      }, reject);
+    });
+  }
+
+  /** A raw exec channel: stdin/stdout of a remote command (dial-stdio, socat). */
+  execStream(command: string): Promise<ssh2.ClientChannel> {
+    const client = this.connected();
+    return new Promise((resolve, reject) => {
+      client.exec(command, (err, stream) => {
+        if (err)
+          reject(new PortwrightError({ code: 'CHANNEL_FAILED', message: `could not run a command: ${err.message}` }));
+        else resolve(stream);
+      });
+    });
+  }
+
+  /** An OpenSSH stream-local channel to a Unix socket on the device. */
+  openStreamLocal(socketPath: string): Promise<Duplex> {
+    const client = this.connected();
+    return new Promise((resolve, reject) => {
+      client.openssh_forwardOutStreamLocal(socketPath, (err, stream) => {
+        if (err)
+          reject(new PortwrightError({ code: 'STREAMLOCAL_REFUSED', message: err.message, detail: err.message }));
+        else resolve(stream);
+      });
+    });
+  }
+
+  close(): void {
+    this.closing = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    const had = this.client;
+    this.client?.end();
+    this.jumpClient?.end();
+    this.jumpClient = undefined;
+    if (!had && this._state !== 'closed') this.setState({ state: 'closed' });
+  }
+}
+
+async function authConfig(auth: Auth): Promise<Partial<ssh2.ConnectConfig>> {
+  switch (auth.kind) {
+    case 'key': {
+      let privateKey: Buffer;
+      try {
+        privateKey = await readFile(auth.identityFile);
+      } catch (e) {
+        throw new PortwrightError({
+          code: 'KEY_UNREADABLE',
+          message: `cannot read the key file ${auth.identityFile}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+          hint: 'Check the path given with --identity.',
+        });
+      }
+      return { privateKey, ...(auth.passphrase !== undefined ? { passphrase: auth.passphrase } : {}) };
+    }
+    case 'agent': {
+      const agent = auth.socket ?? process.env.SSH_AUTH_SOCK;
+      if (!agent) {
+        throw new PortwrightError({
+          code: 'NO_SSH_AGENT',
+          message: 'no SSH agent: SSH_AUTH_SOCK is not set',
+          hint: 'Start ssh-agent and add your key (ssh-add), or use a key file.',
+        });
+      }
+      return { agent };
+    }
+    case 'password':
+      return { password: auth.password };
+    case 'keyboard-interactive':
+      return { tryKeyboard: true };
+  }
+}
+
+/** Opens the TCP connection ourselves: no-delay on (each Docker call is a few small packets), and a real timeout. */
+function tcpConnect(host: string, port: number, timeoutMs: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ host, port });
+    sock.setNoDelay(true);
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(Object.assign(new Error(`connect timed out after ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
+    }, timeoutMs);
+    sock.once('connect', () => {
+      clearTimeout(timer);
+      resolve(sock);
+    });
+    sock.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+}
+
+function jumpForwardError(o: SessionOptions, err: Error): ConstructorParameters<typeof PortwrightError>[0] {
+  return {
+    code: 'JUMP_FORWARD_FAILED',
+    message: `the jump host ${o.jump?.host ?? ''} could not reach ${o.host}:${o.port}`,
+    hint: 'Check the device address as the jump host sees it, and that the jump host allows TCP forwarding (AllowTcpForwarding).',
+    detail: err.message,
+  };
+}
+
+/** Translates connect failures into stable codes with plain messages and hints. */
+export function toSessionError(e: unknown, where: Pick<Endpoint, 'host' | 'port'>): PortwrightError {
+  if (e instanceof PortwrightError) return e;
+  const err: Error & { code?: string; level?: string } = e instanceof Error ? e : new Error(String(e));
+  const target = `${where.host}:${where.port}`;
+  const detail = err.message;
+  if (err.code === 'ECONNREFUSED') {
+    return new PortwrightError({
+      code: 'CONNECT_REFUSED',
+      message: `${target} refused the connection`,
+      hint: 'Is sshd running on the device, and is this the right port?',
+      detail,
+    });
+  }
+  if (err.code === 'ETIMEDOUT' || err.level === 'client-timeout' || /timed out/i.test(detail)) {
+    return new PortwrightError({
+      code: 'CONNECT_TIMEOUT',
+      message: `no answer from ${target}`,
+      hint: 'Check the cable, the address and any firewall between you and the device.',
+      detail,
+    });
+  }
+  if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') {
+    return new PortwrightError({
+      code: 'HOST_NOT_FOUND',
+      message: `cannot resolve ${where.host}`,
+      hint: 'Check the name, or use the device IP address.',
+      detail,
+    });
+  }
+  if (err.code === 'EHOSTUNREACH' || err.code === 'ENETUNREACH') {
+    return new PortwrightError({
+      code: 'HOST_UNREACHABLE',
+      message: `no route to ${target}`,
+      hint: 'Is this computer on the device network (address, VLAN, cable)?',
+      detail,
+    });
+  }
+  if (err.level === 'client-authentication' || /authentication methods failed/i.test(detail)) {
+    return new PortwrightError({
+      code: 'AUTH_FAILED',
+      message: `${target} did not accept the credentials`,
+      hint: 'Check the user name and the key or password; is your public key in ~/.ssh/authorized_keys on the device?',
+      detail,
+    });
+  }
+  if (/encrypted private key|passphrase/i.test(detail)) {
+    return new PortwrightError({
+      code: 'KEY_PASSPHRASE',
+      message: 'the key file needs its passphrase (or the passphrase given is wrong)',
+      hint: 'Give the passphrase, or load the key into ssh-agent.',
+      detail,
+    });
+  }
+  if (/Cannot parse privateKey|Unsupported key format/i.test(detail)) {
+    return new PortwrightError({
+      code: 'KEY_INVALID',
+      message: 'the key file is not a private key Portwright can read',
+      hint: 'Use an OpenSSH or PEM private key (ed25519, ecdsa or rsa).',
+      detail,
+    });
+  }
+  return new PortwrightError({
+    code: 'SSH_FAILED',
+    message: `SSH to ${target} failed: ${detail}`,
+    hint: 'Try `ssh` to the same address to compare.',
+    detail,
+  });
+}
