@@ -1,6 +1,8 @@
 // The one contract between the core and its front ends: every method's input schema and output
 // type, and the events. Pure (zod and types only), so the renderer may import its types.
 import { z } from 'zod';
+import type { ContainerInfo, EngineInfo, NetworkInfo } from './docker/types.js';
+import { deviceInputSchema, deviceNameSchema, type Device, type TrustedHostKey } from './store/schemas.js';
 
 export interface ErrorInfo {
   /** Stable, machine-readable, e.g. `HOST_KEY_CHANGED`, `INVALID_INPUT`. */
@@ -31,6 +33,37 @@ export interface MethodSpec<I extends z.ZodType, O> {
   readonly output?: O;
 }
 
+export interface DeviceDetails extends Device {
+  trustedHostKeys: TrustedHostKey[];
+}
+
+export interface DeviceTestResult {
+  target: string;
+  user: string;
+  /** How Docker API calls reach the engine: stream-local, dial-stdio, socat, nc, or local. */
+  strategy: string;
+  socketPath: string;
+  engine: EngineInfo;
+  /** Time for one Docker API call once connected. */
+  callMs: number;
+}
+
+const fingerprintSchema = z
+  .string()
+  .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'a host key fingerprint looks like SHA256: and 43 characters');
+
+/** How to trust and log in, per call; never stored. */
+export const connectSchema = z.strictObject({
+  acceptNewHostKey: z.boolean().optional(),
+  hostKey: fingerprintSchema.optional(),
+  identity: z.string().min(1).optional(),
+  password: z.string().optional(),
+  passphrase: z.string().optional(),
+});
+
+const targetSchema = z.string().min(1, 'name a device: a saved name, local, or ssh://user@host[:port]');
+const onTarget = connectSchema.extend({ target: targetSchema });
+
 function method<O>() {
   return <I extends z.ZodType>(input: I, description: string): MethodSpec<I, O> => ({ input, description });
 }
@@ -38,6 +71,19 @@ function method<O>() {
 /** Every method a user can call, once. Front ends bind this table generically. */
 export const contract = {
   appInfo: method<AppInfo>()(z.object({}).strict(), 'Version and platform of the Portwright core'),
+  deviceAdd: method<DeviceDetails>()(
+    z.strictObject({ device: deviceInputSchema, connect: connectSchema.optional() }),
+    'Save a device; with host-key options, connect once to trust its key (the device is not saved if that fails)',
+  ),
+  deviceList: method<Device[]>()(z.strictObject({}), 'The saved devices'),
+  deviceShow: method<DeviceDetails>()(
+    z.strictObject({ name: deviceNameSchema }),
+    'One saved device and its trusted host keys',
+  ),
+  deviceRemove: method<Device>()(z.strictObject({ name: deviceNameSchema }), 'Forget a saved device and its host keys'),
+  deviceTest: method<DeviceTestResult>()(onTarget, 'Connect to a device and reach its Docker engine'),
+  networks: method<NetworkInfo[]>()(onTarget, 'Every Docker network on the device, with IPAM and endpoints'),
+  containers: method<ContainerInfo[]>()(onTarget, 'Every container on the device, with networks and published ports'),
 };
 
 export type Contract = typeof contract;
@@ -51,6 +97,8 @@ export type Api = { [M in MethodName]: (input: MethodInput<M>) => Promise<Method
 /** Events the core emits (connection state, progress); the payload type per event name. */
 export interface EventMap {
   log: { level: 'info' | 'warn' | 'error'; message: string };
+  /** A device's SSH connection: connecting, connected, lost, reconnecting, closed. */
+  connection: { device: string; state: string; error?: { code: string; message: string }; attempt?: number };
 }
 export type EventName = keyof EventMap;
 

@@ -1,28 +1,64 @@
 // The core service: the implementation behind the contract, plus the one generic way to call it
 // (input parsed with the method's schema, errors returned as values). Pure Node: no Electron, no DOM.
+import type Docker from 'dockerode';
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import {
   contract,
   type Api,
+  type DeviceDetails,
   type EventMap,
   type EventName,
   type MethodName,
   type Result,
 } from './contract.js';
-import { toErrorInfo, zodErrorInfo } from './errors.js';
+import { Connections, type ConnectOptions } from './devices/connections.js';
+import { fetchContainers, fetchEngine, fetchNetworks } from './docker/inventory.js';
+import { translateDockerError } from './docker/errors.js';
+import { PortwrightError, toErrorInfo, zodErrorInfo } from './errors.js';
+import { openStore, type Store } from './store/db.js';
+import { appDataDir, storePath } from './store/paths.js';
 
 const require = createRequire(import.meta.url);
 
 export interface ServiceOptions {
   frontEnd: 'electron' | 'cli' | 'serve';
+  /** The inventory database; default in the app data folder (PORTWRIGHT_HOME overrides it). */
+  storeFile?: string;
+  /** known_hosts files read (never written); default ~/.ssh/known_hosts and known_hosts2. */
+  knownHostsPaths?: string[];
 }
 
 export class Service {
   private readonly events = new EventEmitter();
+  private store: Store | undefined;
+  readonly connections: Connections;
   readonly api: Api;
 
   constructor(readonly options: ServiceOptions) {
+    this.connections = new Connections({
+      store: () => this.openedStore(),
+      ...(options.knownHostsPaths ? { knownHostsPaths: options.knownHostsPaths } : {}),
+      onState: (device, c) =>
+        this.emit('connection', {
+          device,
+          state: c.state,
+          ...(c.error ? { error: c.error } : {}),
+          ...(c.attempt !== undefined ? { attempt: c.attempt } : {}),
+        }),
+    });
+    const withDocker = async <T>(
+      input: { target: string } & ConnectOptions,
+      read: (docker: Docker) => Promise<T>,
+    ): Promise<T> => {
+      const { target, ...connect } = input;
+      const conn = await this.connections.get(target, connect);
+      try {
+        return await read(conn.docker);
+      } catch (e) {
+        throw translateDockerError(e);
+      }
+    };
     this.api = {
       appInfo: () =>
         Promise.resolve({
@@ -32,7 +68,79 @@ export class Service {
           platform: `${process.platform}-${process.arch}`,
           node: process.versions.node,
         }),
+      deviceAdd: async ({ device, connect }) => {
+        const store = this.openedStore();
+        const saved = store.addDevice(device);
+        if (connect && (connect.acceptNewHostKey || connect.hostKey)) {
+          try {
+            const conn = await this.connections.connect(saved.name, connect);
+            conn.close();
+          } catch (e) {
+            // A device whose first connection failed is not kept half-added.
+            store.removeDevice(saved.name);
+            throw e;
+          }
+        }
+        return this.details(saved.name);
+      },
+      deviceList: () => Promise.resolve(this.openedStore().listDevices()),
+      deviceShow: ({ name }) => Promise.resolve(this.details(name)),
+      deviceRemove: ({ name }) => {
+        const store = this.openedStore();
+        const removed = store.removeDevice(name);
+        store.forgetHostKeys(removed.host, removed.port);
+        return Promise.resolve(removed);
+      },
+      deviceTest: async (input) => {
+        const { target, ...connect } = input;
+        const conn = await this.connections.connect(target, connect);
+        try {
+          const t0 = performance.now();
+          await conn.docker.ping();
+          const callMs = Math.round((performance.now() - t0) * 10) / 10;
+          const engine = await fetchEngine(conn.docker).catch((e: unknown) => {
+            throw translateDockerError(e);
+          });
+          return {
+            target: conn.target.label,
+            user: conn.target.endpoint?.username ?? '',
+            strategy: conn.strategy,
+            socketPath: conn.socketPath,
+            engine,
+            callMs,
+          };
+        } finally {
+          conn.close();
+        }
+      },
+      networks: (input) => withDocker(input, fetchNetworks),
+      containers: (input) => withDocker(input, fetchContainers),
     };
+  }
+
+  private openedStore(): Store {
+    this.store ??= openStore(this.options.storeFile ?? storePath(appDataDir()));
+    return this.store;
+  }
+
+  private details(name: string): DeviceDetails {
+    const store = this.openedStore();
+    const device = store.getDevice(name);
+    if (!device) {
+      throw new PortwrightError({
+        code: 'DEVICE_NOT_FOUND',
+        message: `no saved device "${name}"`,
+        hint: 'See `portwright device list`.',
+      });
+    }
+    return { ...device, trustedHostKeys: store.getTrustedHostKeys(device.host, device.port) };
+  }
+
+  /** Closes connections and the inventory. */
+  dispose(): void {
+    this.connections.closeAll();
+    this.store?.close();
+    this.store = undefined;
   }
 
   on<E extends EventName>(event: E, listener: (payload: EventMap[E]) => void): () => void {

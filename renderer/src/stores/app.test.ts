@@ -24,7 +24,7 @@ describe('app store', () => {
           data: { name: 'Portwright', version: '9.8.7', frontEnd: 'electron', platform: 'linux-x64', node: '20' },
         }),
       on: () => () => undefined,
-    };
+    } as unknown as Window['api'];
     const app = useAppStore();
     await app.load();
     expect(app.state).toBe('ready');
@@ -36,7 +36,7 @@ describe('app store', () => {
       appInfo: () =>
         Promise.resolve({ ok: false as const, error: { code: 'BOOM', message: 'it broke', hint: 'fix it' } }),
       on: () => () => undefined,
-    };
+    } as unknown as Window['api'];
     const app = useAppStore();
     await app.load();
     expect(app.state).toBe('error');

@@ -1,0 +1,221 @@
+// Turns "which device" (a saved name, `local`, or ssh://user@host:port) into a live SSH session and
+// Docker tunnel, reusing one connection per device and remembering which channel strategy worked.
+import Docker from 'dockerode';
+import { homedir } from 'node:os';
+import { PortwrightError } from '../errors.js';
+import { openDockerTunnel, type ChannelStrategy } from '../docker/tunnel.js';
+import type { Store } from '../store/db.js';
+import type { Device } from '../store/schemas.js';
+import { loadUserKnownHosts } from '../ssh/known-hosts.js';
+import { SshSession, type Auth, type Endpoint, type StateChange } from '../ssh/session.js';
+import { storeHostKeyCheck } from '../ssh/trust-check.js';
+
+/** Per call, never stored: how to trust the host key and which secrets to use. */
+export interface ConnectOptions {
+  acceptNewHostKey?: boolean;
+  /** `SHA256:…` */
+  hostKey?: string;
+  /** A key file for ssh:// targets (saved devices have their own). */
+  identity?: string;
+  password?: string;
+  passphrase?: string;
+}
+
+export interface Target {
+  kind: 'saved' | 'adhoc' | 'local';
+  /** What the user typed, for messages. */
+  label: string;
+  device?: Device;
+  endpoint?: Endpoint & { jump?: Endpoint; dockerSocket?: string };
+}
+
+export interface Connection {
+  target: Target;
+  session?: SshSession;
+  docker: Docker;
+  strategy: ChannelStrategy | 'local';
+  socketPath: string;
+  close(): void;
+}
+
+const SSH_URL = /^ssh:\/\/(?:([^@/:]+)@)?(\[[^\]]+\]|[^:/]+)(?::(\d+))?\/?$/;
+
+function authFor(method: Device['auth'] | undefined, identityFile: string | undefined, o: ConnectOptions): Auth {
+  const identity = o.identity ?? identityFile;
+  switch (method) {
+    case 'password':
+    case 'keyboard-interactive': {
+      if (o.password === undefined) {
+        throw new PortwrightError({
+          code: 'PASSWORD_NEEDED',
+          message: 'this device logs in with a password, and none was given',
+          hint: 'Enter the password when asked; Portwright does not store it unless you choose to.',
+        });
+      }
+      const password = o.password;
+      return method === 'password'
+        ? { kind: 'password', password }
+        : { kind: 'keyboard-interactive', answer: (prompts) => Promise.resolve(prompts.map(() => password)) };
+    }
+    case 'agent':
+      return { kind: 'agent' };
+    default:
+      if (identity)
+        return {
+          kind: 'key',
+          identityFile: identity,
+          ...(o.passphrase !== undefined ? { passphrase: o.passphrase } : {}),
+        };
+      if (process.env.SSH_AUTH_SOCK) return { kind: 'agent' };
+      throw new PortwrightError({
+        code: 'NO_CREDENTIALS',
+        message: 'no key file given and no SSH agent running',
+        hint: 'Pass --identity ~/.ssh/id_ed25519, or start ssh-agent and ssh-add your key.',
+      });
+  }
+}
+
+export function resolveTarget(store: Store, spec: string, o: ConnectOptions): Target {
+  if (spec === 'local') return { kind: 'local', label: 'this computer' };
+  const m = SSH_URL.exec(spec);
+  if (m) {
+    const host = (m[2] ?? '').replace(/^\[|\]$/g, '');
+    const port = m[3] ? Number(m[3]) : 22;
+    if (port < 1 || port > 65535) {
+      throw new PortwrightError({
+        code: 'INVALID_INPUT',
+        message: `port ${port} is out of range`,
+        hint: 'Use 1-65535.',
+      });
+    }
+    const endpoint = { host, port, username: m[1] ?? 'root', auth: authFor(undefined, undefined, o) };
+    return { kind: 'adhoc', label: spec, endpoint };
+  }
+  if (spec.includes('://')) {
+    throw new PortwrightError({
+      code: 'INVALID_INPUT',
+      message: `"${spec}" is not a device`,
+      hint: 'Give a saved device name, `local`, or ssh://user@host[:port].',
+    });
+  }
+  const device = store.getDevice(spec);
+  if (!device) {
+    throw new PortwrightError({
+      code: 'DEVICE_NOT_FOUND',
+      message: `no saved device "${spec}"`,
+      hint: 'See `portwright device list`, or give ssh://user@host[:port].',
+    });
+  }
+  const auth = authFor(device.auth, device.identityFile, o);
+  return {
+    kind: 'saved',
+    label: device.name,
+    device,
+    endpoint: {
+      host: device.host,
+      port: device.port,
+      username: device.user,
+      auth,
+      ...(device.jump
+        ? {
+            jump: {
+              host: device.jump.host,
+              port: device.jump.port,
+              username: device.jump.user,
+              auth: authFor(undefined, device.identityFile, o),
+            },
+          }
+        : {}),
+      ...(device.dockerSocket ? { dockerSocket: device.dockerSocket } : {}),
+    },
+  };
+}
+
+export interface ConnectionsOptions {
+  store: () => Store;
+  knownHostsPaths?: string[];
+  onState?: (device: string, change: StateChange) => void;
+}
+
+export class Connections {
+  private readonly open = new Map<string, Connection>();
+  private readonly strategies = new Map<string, ChannelStrategy>();
+
+  constructor(private readonly o: ConnectionsOptions) {}
+
+  /** A live connection to the target; reused while it stays connected. */
+  async get(spec: string, opts: ConnectOptions = {}): Promise<Connection> {
+    const existing = this.open.get(spec);
+    if (existing && (!existing.session || existing.session.state === 'connected')) return existing;
+    existing?.close();
+    const conn = await this.connect(spec, opts);
+    this.open.set(spec, conn);
+    return conn;
+  }
+
+  async connect(spec: string, opts: ConnectOptions = {}): Promise<Connection> {
+    const store = this.o.store();
+    const target = resolveTarget(store, spec, opts);
+    if (target.kind === 'local' || !target.endpoint) return localConnection(target);
+
+    const known = await loadUserKnownHosts(this.o.knownHostsPaths?.map((p) => p.replace(/^~/, homedir())));
+    const ep = target.endpoint;
+    const session = new SshSession({
+      ...ep,
+      checkHostKey: storeHostKeyCheck({
+        store,
+        knownHosts: known.entries,
+        ...(opts.hostKey !== undefined ? { pinnedFingerprint: opts.hostKey } : {}),
+        ...(opts.acceptNewHostKey !== undefined ? { acceptNew: opts.acceptNewHostKey } : {}),
+        deviceName: target.label,
+        ...(target.device ? { savedDevice: target.device.name } : {}),
+      }),
+    });
+    if (this.o.onState) {
+      const onState = this.o.onState;
+      session.on('state', (c) => onState(target.label, c));
+    }
+    await session.connect();
+    try {
+      const preferred = this.strategies.get(spec);
+      const tunnel = await openDockerTunnel(session, {
+        ...(ep.dockerSocket ? { socketPath: ep.dockerSocket } : {}),
+        ...(preferred ? { preferred } : {}),
+      });
+      this.strategies.set(spec, tunnel.strategy);
+      return {
+        target,
+        session,
+        docker: tunnel.docker,
+        strategy: tunnel.strategy,
+        socketPath: tunnel.socketPath,
+        close: () => {
+          tunnel.agent.destroy();
+          session.close();
+        },
+      };
+    } catch (e) {
+      session.close();
+      throw e;
+    }
+  }
+
+  closeAll(): void {
+    for (const c of this.open.values()) c.close();
+    this.open.clear();
+  }
+}
+
+function localConnection(target: Target): Connection {
+  const host = process.env.DOCKER_HOST;
+  const socketPath = host?.startsWith('unix://') ? host.slice('unix://'.length) : '/var/run/docker.sock';
+  if (host && !host.startsWith('unix://')) {
+    throw new PortwrightError({
+      code: 'INVALID_INPUT',
+      message: `DOCKER_HOST=${host} is not a Unix socket`,
+      hint: 'For a remote engine, add the device by its SSH address instead.',
+    });
+  }
+  const docker = new Docker({ socketPath });
+  return { target, docker, strategy: 'local', socketPath, close: () => undefined };
+}

@@ -1,0 +1,175 @@
+// The portwright CLI as a user runs it (a real process, real exit codes) against lab devices:
+// saving devices, trusting host keys, reaching Docker, and refusing what must be refused.
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NetworkInfo } from '../../electron/core/docker/types.js';
+import { startLab, stopLab, type Lab } from '../lab/index.js';
+import { labSkipReason } from './support.js';
+
+const skip = await labSkipReason();
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+describe.skipIf(skip)('portwright CLI against lab devices', () => {
+  let lab: Lab;
+  let home: string;
+
+  function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+    return new Promise((done) => {
+      // HOME too: the user's real ~/.ssh/known_hosts must not decide anything here.
+      const child = spawn(process.execPath, [join(ROOT, 'bin/portwright.mjs'), ...args], {
+        env: { ...process.env, PORTWRIGHT_HOME: join(home, 'portwright'), HOME: home, SSH_AUTH_SOCK: '' },
+      });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      child.on('close', (code) => done({ code: code ?? -1, out, err }));
+    });
+  }
+
+  beforeAll(async () => {
+    home = await mkdtemp(join(tmpdir(), 'pw-cli-'));
+    lab = await startLab({ devices: [{ name: 'gw' }, { name: 'old', ssh: 'dropbear', fieldPorts: 1 }] });
+  });
+  afterAll(async () => {
+    if (lab) await stopLab(lab);
+    await rm(home, { recursive: true, force: true });
+  });
+
+  it('saves a device, trusting its host key on an explicit yes', async () => {
+    const gw = lab.device('gw');
+    const r = await cli(
+      'device',
+      'add',
+      'gw',
+      '--host',
+      gw.host,
+      '--port',
+      String(gw.port),
+      '--identity',
+      lab.info.clientKey,
+      '--accept-new-host-key',
+      '--tag',
+      'line3',
+    );
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(gw.hostKey.fingerprint);
+    const list = await cli('device', 'list', '--json');
+    expect(JSON.parse(list.out)).toEqual([expect.objectContaining({ name: 'gw', port: gw.port, tags: ['line3'] })]);
+  });
+
+  it('tests the connection and says how Docker is reached', async () => {
+    const r = await cli('device', 'test', 'gw');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/Docker 20\.10\.\d+/);
+    expect(r.out).toContain('via stream-local to /var/run/docker.sock');
+  });
+
+  it('lists networks of every driver with their containers and addresses', async () => {
+    await lab.exec(
+      'gw',
+      `docker network create -d macvlan -o parent=eth1 --subnet 198.18.11.0/24 --gateway 198.18.11.1 field-a >/dev/null && ` +
+        `docker run -d --name plc --network field-a --ip 198.18.11.20 ${lab.info.image} sleep 3600 >/dev/null`,
+    );
+    const r = await cli('networks', 'gw', '--json');
+    expect(r.code).toBe(0);
+    const nets = JSON.parse(r.out) as NetworkInfo[];
+    expect(nets.map((n) => `${n.name}/${n.driver}`).sort()).toEqual([
+      'bridge/bridge',
+      'field-a/macvlan',
+      'host/host',
+      'none/null',
+    ]);
+    const field = nets.find((n) => n.name === 'field-a');
+    expect(field?.options.parent).toBe('eth1');
+    expect(field?.ipam.config[0]).toMatchObject({ subnet: '198.18.11.0/24', gateway: '198.18.11.1' });
+    expect(field?.endpoints).toEqual([expect.objectContaining({ containerName: 'plc', ipv4: '198.18.11.20/24' })]);
+
+    const table = await cli('networks', 'gw');
+    expect(table.out).toMatch(/field-a\s+macvlan\s+eth1\s+198\.18\.11\.0\/24\s+198\.18\.11\.1\s+plc 198\.18\.11\.20/);
+    const containers = await cli('containers', 'gw');
+    expect(containers.out).toMatch(
+      /plc\s+portwright-lab\/busybox:latest\s+running\s+field-a\s+field-a:198\.18\.11\.20/,
+    );
+  });
+
+  it('reaches a Dropbear device through its fallback', async () => {
+    const old = lab.device('old');
+    const url = `ssh://root@${old.host}:${old.port}`;
+    const r = await cli('device', 'test', url, '--identity', lab.info.clientKey, '--host-key', old.hostKey.fingerprint);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('via dial-stdio');
+  });
+
+  it('refuses an unknown host key without a yes, showing its fingerprint, in one line', async () => {
+    const old = lab.device('old');
+    const fresh = `ssh://root@127.0.0.1:${old.port}`;
+    // The pin above trusted it; a fresh home has never seen it.
+    await rm(join(home, 'portwright'), { recursive: true, force: true });
+    const r = await cli('device', 'test', fresh, '--identity', lab.info.clientKey);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.err).toContain('HOST_KEY_UNKNOWN');
+    expect(r.err).toContain(old.hostKey.fingerprint);
+    expect(r.err).not.toMatch(/\n\s+at /);
+  });
+
+  it('refuses a changed host key with both fingerprints, and sends no credential', async () => {
+    const gw = lab.device('gw');
+    const add = await cli(
+      'device',
+      'add',
+      'gw',
+      '--host',
+      gw.host,
+      '--port',
+      String(gw.port),
+      '--identity',
+      lab.info.clientKey,
+      '--accept-new-host-key',
+    );
+    expect(add.code).toBe(0);
+    // The device is "reinstalled": new host key, sshd restarted.
+    const dir = `${lab.info.dir}/gw`;
+    await lab.exec(
+      'gw',
+      `rm -f ${dir}/ssh_host_ed25519_key* && ssh-keygen -q -t ed25519 -N '' -f ${dir}/ssh_host_ed25519_key && ` +
+        `kill $(cat /run/sshd.pid) && sleep 0.3 && /usr/sbin/sshd -f ${dir}/sshd_config -E ${dir}/sshd.log`,
+    );
+    const newFp = (await lab.exec('gw', `ssh-keygen -lf ${dir}/ssh_host_ed25519_key.pub`)).stdout.split(' ')[1];
+    const before = (await lab.exec('gw', `grep -c publickey ${dir}/sshd.log || true`)).stdout.trim();
+    const r = await cli('device', 'test', 'gw');
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('HOST_KEY_CHANGED');
+    expect(r.err).toContain(gw.hostKey.fingerprint);
+    expect(r.err).toContain(newFp);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect((await lab.exec('gw', `grep -c publickey ${dir}/sshd.log || true`)).stdout.trim()).toBe(before);
+
+    // Re-pinning is its own, explicit act.
+    const repin = await cli('device', 'test', 'gw', '--host-key', newFp ?? '');
+    expect(repin.code).toBe(0);
+    expect((await cli('device', 'test', 'gw')).code).toBe(0);
+  });
+
+  it('exits 2 with usage help on a bad command line', async () => {
+    const r = await cli('device', 'add', 'x');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("required option '--host <host>'");
+    const both = await cli('device', 'test', 'gw', '--accept-new-host-key', '--host-key', 'SHA256:x');
+    expect(both.code).toBe(2);
+  });
+
+  it('says which device is unknown, with a hint', async () => {
+    const r = await cli('networks', 'nope');
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('DEVICE_NOT_FOUND');
+    expect(r.err).toContain('portwright device list');
+  });
+});
