@@ -78,6 +78,11 @@ describe.skipIf(skip)('SSH session and Docker tunnel (lab)', () => {
     expect(tunnel.socketPath).toBe('/var/run/docker.sock');
     const names = (await tunnel.docker.listNetworks()).map((n) => n.Name).sort();
     expect(names).toEqual(['bridge', 'host', 'none']);
+    // Sequential calls reuse one kept-alive channel, and reuse leaks no listeners.
+    for (let i = 0; i < 20; i++) await tunnel.docker.ping();
+    const free = Object.values(tunnel.agent.freeSockets).flat();
+    expect(free).toHaveLength(1);
+    expect(free[0]?.listenerCount('error')).toBeLessThanOrEqual(2);
   });
 
   it('falls back to `docker system dial-stdio` on Dropbear, which refuses stream-local', async () => {

@@ -24,18 +24,9 @@ export class SshChannelAgent extends Agent {
     );
     return undefined;
   }
-
-  /** An SSH channel has no TCP options to set; keep it for the next request as it is. */
-  override keepSocketAlive(): boolean {
-    return true;
-  }
-
-  override reuseSocket(): void {
-    // Nothing to re-ref: the SSH connection, not the channel, holds the event loop.
-  }
 }
 
-/** http expects net.Socket's tuning methods on its sockets; a channel has none of them. */
+/** http and its Agent call net.Socket's tuning methods (keep-alive, no-delay, ref); a channel has none. */
 function asSocketLike(stream: Duplex): Duplex {
   const s = stream as Duplex & Record<string, unknown>;
   for (const name of ['setKeepAlive', 'setNoDelay', 'ref', 'unref']) {

@@ -169,7 +169,8 @@ export async function openDockerTunnel(session: SshSession, opts: TunnelOptions 
       tried.push(`${strategy}: ${e instanceof Error ? e.message : String(e)}`);
       continue;
     }
-    const agent = new SshChannelAgent(open);
+    // OpenSSH caps session channels (MaxSessions 10) but not forwarding channels.
+    const agent = new SshChannelAgent(open, { maxSockets: strategy === 'stream-local' ? 64 : 8 });
     // dockerode needs a host to build URLs; the agent ignores it and opens a channel instead.
     const docker = new Docker({ protocol: 'http', host: 'docker', port: 80, agent } as Docker.DockerOptions);
     return { docker, strategy, socketPath: usable.path, agent };
