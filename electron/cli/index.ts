@@ -2,6 +2,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { DeviceDetails, DeviceTestResult } from '../core/contract.js';
 import type { ContainerInfo, NetworkInfo } from '../core/docker/types.js';
+import type { Port } from '../core/ports/types.js';
 import type { Device } from '../core/store/schemas.js';
 import { table } from './table.js';
 import type { ErrorInfo } from '../core/contract.js';
@@ -145,6 +146,38 @@ export function buildProgram(service: Service, io: CliIo): Command {
         `${r.target}: connected as ${r.user || 'local user'}, Docker ${r.engine.version} (API ${r.engine.apiVersion}, ${r.engine.os}/${r.engine.arch}, kernel ${r.engine.kernel})\n` +
           `Docker API via ${r.strategy} to ${r.socketPath}; one call took ${r.callMs} ms\n`,
       );
+  });
+
+  withConnectOptions(
+    program
+      .command('ports')
+      .description("the device's network interfaces: hardware ports first, then the rest")
+      .argument('<device>', 'saved name, local, or ssh://user@host[:port]')
+      .option('--all', 'also list bridges, veths, tunnels and loopback'),
+  ).action(async (target: string, o: ConnectFlags & { json?: boolean; all?: boolean }) => {
+    const ports = await call<Port[]>(service, 'ports', { target, ...connectOptions(o) });
+    if (o.json) {
+      io.out(json(ports));
+      return;
+    }
+    const shown = o.all ? ports : ports.filter((p) => p.isHardwarePort);
+    io.out(
+      table(
+        ['PORT', 'KIND', 'BUS', 'LINK', 'SPEED', 'MTU', 'MAC', 'ADDRESSES', 'DOCKER NETWORKS'],
+        shown.map((p) => [
+          p.name + (p.management ? ' (mgmt)' : ''),
+          p.kind + (p.vlan ? ` ${p.vlan.id} on ${p.vlan.parent}` : '') + (p.master ? ` in ${p.master}` : ''),
+          p.bus,
+          p.operState + (p.carrier === false ? ', no carrier' : ''),
+          p.speedMbps ? `${p.speedMbps} Mb/s${p.duplex ? ` ${p.duplex}` : ''}` : '',
+          String(p.mtu),
+          p.mac ?? '',
+          p.addresses.map((a) => `${a.address}/${a.prefix}`).join(' '),
+          p.dockerNetworks.join(' '),
+        ]),
+      ),
+    );
+    if (!o.all && shown.length < ports.length) io.out(`(${ports.length - shown.length} more interfaces: --all)\n`);
   });
 
   withConnectOptions(

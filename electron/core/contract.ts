@@ -2,6 +2,7 @@
 // type, and the events. Pure (zod and types only), so the renderer may import its types.
 import { z } from 'zod';
 import type { ContainerInfo, EngineInfo, NetworkInfo } from './docker/types.js';
+import type { Port } from './ports/types.js';
 import { deviceInputSchema, deviceNameSchema, type Device, type TrustedHostKey } from './store/schemas.js';
 
 export interface ErrorInfo {
@@ -82,6 +83,10 @@ export const contract = {
   ),
   deviceRemove: method<Device>()(z.strictObject({ name: deviceNameSchema }), 'Forget a saved device and its host keys'),
   deviceTest: method<DeviceTestResult>()(onTarget, 'Connect to a device and reach its Docker engine'),
+  ports: method<Port[]>()(
+    onTarget,
+    "The device's network interfaces: hardware ports first, with link, addresses, routes and the Docker networks on each",
+  ),
   networks: method<NetworkInfo[]>()(onTarget, 'Every Docker network on the device, with IPAM and endpoints'),
   containers: method<ContainerInfo[]>()(onTarget, 'Every container on the device, with networks and published ports'),
 };

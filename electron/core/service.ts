@@ -16,6 +16,7 @@ import { Connections, type ConnectOptions } from './devices/connections.js';
 import { fetchContainers, fetchEngine, fetchNetworks } from './docker/inventory.js';
 import { translateDockerError } from './docker/errors.js';
 import { PortwrightError, toErrorInfo, zodErrorInfo } from './errors.js';
+import { discoverPorts } from './ports/device-ports.js';
 import { openStore, type Store } from './store/db.js';
 import { appDataDir, storePath } from './store/paths.js';
 
@@ -112,6 +113,11 @@ export class Service {
         } finally {
           conn.close();
         }
+      },
+      ports: async (input) => {
+        const { target, ...connect } = input;
+        const conn = await this.connections.get(target, connect);
+        return discoverPorts(conn);
       },
       networks: (input) => withDocker(input, fetchNetworks),
       containers: (input) => withDocker(input, fetchContainers),

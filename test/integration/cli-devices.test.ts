@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NetworkInfo } from '../../electron/core/docker/types.js';
+import type { Port } from '../../electron/core/ports/types.js';
 import { startLab, stopLab, type Lab } from '../lab/index.js';
 import { labSkipReason } from './support.js';
 
@@ -96,6 +97,23 @@ describe.skipIf(skip)('portwright CLI against lab devices', () => {
     expect(containers.out).toMatch(
       /plc\s+portwright-lab\/busybox:latest\s+running\s+field-a\s+field-a:198\.18\.11\.20/,
     );
+  });
+
+  it("shows the device's ports: management and field ports, and the Docker networks on each", async () => {
+    const r = await cli('ports', 'gw', '--json');
+    expect(r.code).toBe(0);
+    const ports = JSON.parse(r.out) as Port[];
+    const byName = new Map(ports.map((p) => [p.name, p]));
+    expect(ports.filter((p) => p.isHardwarePort).map((p) => p.name)).toEqual(['eth0', 'eth1', 'eth2']);
+    expect(byName.get('eth0')?.management).toBe(true);
+    expect(byName.get('eth0')?.addresses).toContainEqual(
+      expect.objectContaining({ address: lab.device('gw').labAddress, prefix: 24 }),
+    );
+    expect(byName.get('eth1')).toMatchObject({ management: false, operState: 'up', dockerNetworks: ['field-a'] });
+    expect(byName.get('docker0')).toMatchObject({ kind: 'docker-bridge', isHardwarePort: false });
+    const text = await cli('ports', 'gw');
+    expect(text.out).toMatch(/^eth0 \(mgmt\)\s+veth/m);
+    expect(text.out).toMatch(/^eth1\s+veth\s+virtual\s+up.*field-a$/m);
   });
 
   it('reaches a Dropbear device through its fallback', async () => {

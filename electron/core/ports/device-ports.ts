@@ -1,0 +1,55 @@
+// A device's ports as the user sees them: the discovery script run over the device's SSH session (or
+// locally for `local`), with the Docker networks that use each port as their parent.
+import { execFile } from 'node:child_process';
+import type { Connection } from '../devices/connections.js';
+import { translateDockerError } from '../docker/errors.js';
+import { fetchNetworks } from '../docker/inventory.js';
+import type { NetworkInfo } from '../docker/types.js';
+import { PortwrightError } from '../errors.js';
+import { parsePorts, PORTS_SCRIPT } from './discover.js';
+import type { Port } from './types.js';
+
+function runLocally(script: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('sh', ['-c', script], { maxBuffer: 8 * 1024 * 1024 }, (err, stdout) => {
+      if (err) reject(new Error(err.message));
+      else resolve(stdout);
+    });
+  });
+}
+
+/** Which Docker networks hang on each port: `parent` names it directly, or a VLAN sub-interface of it. */
+export function attachNetworks(ports: Port[], networks: NetworkInfo[]): Port[] {
+  return ports.map((p) => ({
+    ...p,
+    dockerNetworks: networks
+      .filter((n) => {
+        const parent = n.options.parent;
+        return parent !== undefined && (parent === p.name || parent.split('.')[0] === p.name);
+      })
+      .map((n) => n.name)
+      .sort(),
+  }));
+}
+
+export async function discoverPorts(conn: Connection): Promise<Port[]> {
+  let output: string;
+  if (conn.session) {
+    const r = await conn.session.exec(PORTS_SCRIPT, { timeoutMs: 20_000 });
+    if (!r.stdout.includes('@@end')) {
+      throw new PortwrightError({
+        code: 'PORTS_UNREADABLE',
+        message: "could not read the device's network interfaces",
+        hint: 'The device needs a POSIX shell and /sys; see the detail for what its shell said.',
+        detail: r.stderr.trim().slice(0, 500),
+      });
+    }
+    output = r.stdout;
+  } else {
+    output = await runLocally(PORTS_SCRIPT);
+  }
+  const networks = await fetchNetworks(conn.docker).catch((e: unknown) => {
+    throw translateDockerError(e);
+  });
+  return attachNetworks(parsePorts(output), networks);
+}
