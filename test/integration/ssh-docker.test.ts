@@ -42,6 +42,7 @@ describe.skipIf(skip)('SSH session and Docker tunnel (lab)', () => {
         },
         { name: 'old', ssh: 'dropbear', fieldPorts: 1 },
         { name: 'bare', docker: false, fieldPorts: 0 },
+        { name: 'kbd', docker: false, fieldPorts: 0, pam: true, users: [{ name: 'tech', password: 'kbd-pass-9' }] },
       ],
     });
     known = {};
@@ -132,6 +133,23 @@ describe.skipIf(skip)('SSH session and Docker tunnel (lab)', () => {
     const s = session('gw', { username: 'operator', auth: { kind: 'password', password: 'field-pass-1' } });
     await s.connect();
     expect((await s.exec('id -un')).stdout.trim()).toBe('operator');
+  });
+
+  it('answers keyboard-interactive password prompts', async () => {
+    const prompts: string[] = [];
+    const s = session('kbd', {
+      username: 'tech',
+      auth: {
+        kind: 'keyboard-interactive',
+        answer: (asked) => {
+          prompts.push(...asked.map((p) => p.prompt));
+          return Promise.resolve(asked.map(() => 'kbd-pass-9'));
+        },
+      },
+    });
+    await s.connect();
+    expect(prompts).toEqual(['Password: ']);
+    expect((await s.exec('id -un')).stdout.trim()).toBe('tech');
   });
 
   it('reaches a device behind a jump host, like ProxyJump', async () => {
