@@ -21,9 +21,13 @@ if (!stateDir) {
 const routes = JSON.parse(readFileSync(join(stateDir, 'relay.json'), 'utf8')) as Route[];
 const delays = new Map<string, number>();
 
-/** Forwards src → dst, holding each chunk for `oneWay()` ms, in order. */
+/**
+ * Forwards src → dst, holding each chunk for `oneWay()` ms, in order. Nothing passes before one
+ * extra one-way delay from the start: on a real link the TCP handshake costs a round trip before
+ * the first byte, which loopback does not.
+ */
 function pipeDelayed(src: net.Socket, dst: net.Socket, oneWay: () => number): void {
-  let lastDue = 0;
+  let lastDue = Date.now() + oneWay();
   src.on('data', (chunk: Buffer) => {
     const d = oneWay();
     if (d <= 0 && lastDue <= Date.now()) {

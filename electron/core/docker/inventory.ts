@@ -76,11 +76,34 @@ export async function fetchEngine(docker: Docker): Promise<EngineInfo> {
   };
 }
 
+/**
+ * Networks with their endpoints. The network list omits endpoints, and inspecting each network is
+ * one more round; the container list carries every endpoint (network id, IP, MAC), so both lists,
+ * fetched at once, give the whole picture in one round.
+ */
 export async function fetchNetworks(docker: Docker): Promise<NetworkInfo[]> {
-  const list = await docker.listNetworks();
-  // The list omits endpoints; each inspect is one more request on its own channel, all at once.
-  const full = await Promise.all(list.map((n): Promise<RawNetwork> => docker.getNetwork(n.Id).inspect()));
-  return full.map(toNetworkInfo).sort((a, b) => a.name.localeCompare(b.name));
+  const [list, containers] = await Promise.all([docker.listNetworks(), docker.listContainers({ all: true })]);
+  return joinEndpoints(list, containers);
+}
+
+export function joinEndpoints(list: RawNetwork[], containers: RawContainer[]): NetworkInfo[] {
+  const byNetwork = new Map<string, NetworkInfo['endpoints']>();
+  for (const c of containers) {
+    for (const s of Object.values(c.NetworkSettings.Networks)) {
+      const endpoints = byNetwork.get(s.NetworkID) ?? [];
+      endpoints.push({
+        containerId: c.Id,
+        containerName: (c.Names[0] ?? c.Id).replace(/^\//, ''),
+        ...(s.IPAddress ? { ipv4: `${s.IPAddress}/${s.IPPrefixLen}` } : {}),
+        ...(s.GlobalIPv6Address ? { ipv6: `${s.GlobalIPv6Address}/${s.GlobalIPv6PrefixLen}` } : {}),
+        ...(s.MacAddress ? { mac: s.MacAddress } : {}),
+      });
+      byNetwork.set(s.NetworkID, endpoints);
+    }
+  }
+  return list
+    .map((n) => ({ ...toNetworkInfo(n), endpoints: byNetwork.get(n.Id) ?? [] }))
+    .sort((a, b) => a.name.localeCompare(b.name));
 }
 
 export async function fetchContainers(docker: Docker): Promise<ContainerInfo[]> {
@@ -92,10 +115,14 @@ export async function fetchDockerState(docker: Docker): Promise<DockerState> {
   try {
     const [engine, networks, containers] = await Promise.all([
       fetchEngine(docker),
-      fetchNetworks(docker),
-      fetchContainers(docker),
+      docker.listNetworks(),
+      docker.listContainers({ all: true }),
     ]);
-    return { engine, networks, containers };
+    return {
+      engine,
+      networks: joinEndpoints(networks, containers),
+      containers: containers.map(toContainerInfo).sort((a, b) => a.name.localeCompare(b.name)),
+    };
   } catch (e) {
     throw translateDockerError(e);
   }

@@ -66,7 +66,7 @@ describe('host-key trust', () => {
     expect(error.message).toContain(fingerprintSha256(device.blob));
     expect(error.hint).toMatch(/reinstalled/);
     expect(error.hint).toMatch(/pretending to be it/);
-    expect(error.hint).toContain(`portwright device trust packing-hall --host-key ${fingerprintSha256(impostor.blob)}`);
+    expect(error.hint).toContain(`portwright device test packing-hall --host-key ${fingerprintSha256(impostor.blob)}`);
   });
 
   it('refuses a key that differs from the one in known_hosts', () => {

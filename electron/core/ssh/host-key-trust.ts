@@ -115,7 +115,7 @@ export function hostKeyError(
         hint:
           'Either the device was reinstalled or re-keyed (new image, factory reset), or something between you ' +
           `and the device is pretending to be it. Before anything else, ${checkOnDevice}. Only if it matches, ` +
-          `re-pin it: portwright device trust ${deviceName} --host-key ${decision.presentedFingerprint}`,
+          `re-pin it: portwright device test ${deviceName} --host-key ${decision.presentedFingerprint}`,
       });
     case 'revoked':
       return new PortwrightError({
@@ -126,7 +126,7 @@ export function hostKeyError(
         hint:
           'A revoked key is one its owner declared compromised: whoever holds it may be in the middle. Give the ' +
           `device new host keys, ${checkOnDevice}, and pin the new one: ` +
-          `portwright device trust ${deviceName} --host-key SHA256:…`,
+          `portwright device test ${deviceName} --host-key SHA256:…`,
       });
     case 'unknown': {
       const others = decision.otherKnownTypes;
