@@ -167,6 +167,7 @@ describe.skipIf(skip)('portwright CLI against lab devices', () => {
     expect(r.err).toContain('HOST_KEY_CHANGED');
     expect(r.err).toContain(gw.hostKey.fingerprint);
     expect(r.err).toContain(newFp);
+    expect(r.err).toContain(`portwright device test gw --host-key ${newFp ?? ''}`);
     expect(r.err.trim().split('\n')).toHaveLength(1);
     expect((await lab.exec('gw', `grep -c publickey ${dir}/sshd.log || true`)).stdout.trim()).toBe(before);
 
