@@ -15,7 +15,7 @@ import {
 import { Connections, type ConnectOptions } from './devices/connections.js';
 import { fetchContainers, fetchEngine, fetchNetworks } from './docker/inventory.js';
 import { translateDockerError } from './docker/errors.js';
-import { PortwrightError, toErrorInfo, zodErrorInfo } from './errors.js';
+import { toErrorInfo, zodErrorInfo } from './errors.js';
 import { discoverPorts } from './ports/device-ports.js';
 import { openStore, type Store } from './store/db.js';
 import { appDataDir, storePath } from './store/paths.js';
@@ -89,7 +89,10 @@ export class Service {
       deviceRemove: ({ name }) => {
         const store = this.openedStore();
         const removed = store.removeDevice(name);
-        store.forgetHostKeys(removed.host, removed.port);
+        // Another saved device may be the same host under a second name: its keys stay trusted.
+        if (!store.listDevices().some((d) => d.host === removed.host && d.port === removed.port)) {
+          store.forgetHostKeys(removed.host, removed.port);
+        }
         return Promise.resolve(removed);
       },
       deviceTest: async (input) => {
@@ -131,14 +134,7 @@ export class Service {
 
   private details(name: string): DeviceDetails {
     const store = this.openedStore();
-    const device = store.getDevice(name);
-    if (!device) {
-      throw new PortwrightError({
-        code: 'DEVICE_NOT_FOUND',
-        message: `no saved device "${name}"`,
-        hint: 'See `portwright device list`.',
-      });
-    }
+    const device = store.requireDevice(name);
     return { ...device, trustedHostKeys: store.getTrustedHostKeys(device.host, device.port) };
   }
 

@@ -98,14 +98,7 @@ export function resolveTarget(store: Store, spec: string, o: ConnectOptions): Ta
       hint: 'Give a saved device name, `local`, or ssh://user@host[:port].',
     });
   }
-  const device = store.getDevice(spec);
-  if (!device) {
-    throw new PortwrightError({
-      code: 'DEVICE_NOT_FOUND',
-      message: `no saved device "${spec}"`,
-      hint: 'See `portwright device list`, or give ssh://user@host[:port].',
-    });
-  }
+  const device = store.requireDevice(spec);
   const auth = authFor(device.auth, device.identityFile, o);
   return {
     kind: 'saved',

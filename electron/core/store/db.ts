@@ -181,7 +181,8 @@ export class Store implements SecretBlobStore {
     })();
   }
 
-  private requireDevice(name: string): Device {
+  /** The saved device, or DEVICE_NOT_FOUND with the way to list them. */
+  requireDevice(name: string): Device {
     const device = this.getDevice(name);
     if (!device) {
       throw new PortwrightError({
