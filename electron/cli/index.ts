@@ -312,6 +312,7 @@ function showDevice(d: DeviceDetails): string {
   ];
   if (d.jump) rows.push(['jump', `${d.jump.user}@${d.jump.host}:${d.jump.port}`]);
   if (d.dockerSocket) rows.push(['socket', d.dockerSocket]);
+  if (d.channel) rows.push(['docker', `via ${d.channel.strategy} to ${d.channel.socketPath} (last time)`]);
   if (d.tags.length) rows.push(['tags', d.tags.join(', ')]);
   if (d.notes) rows.push(['notes', d.notes]);
   for (const k of d.trustedHostKeys) rows.push(['host key', `${k.keyType} ${k.fingerprint} (${k.source})`]);

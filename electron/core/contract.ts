@@ -36,6 +36,8 @@ export interface MethodSpec<I extends z.ZodType, O> {
 
 export interface DeviceDetails extends Device {
   trustedHostKeys: TrustedHostKey[];
+  /** How Docker was reached last time (tried first next time). */
+  channel?: { strategy: string; socketPath: string };
 }
 
 export interface DeviceTestResult {

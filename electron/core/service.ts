@@ -135,7 +135,12 @@ export class Service {
   private details(name: string): DeviceDetails {
     const store = this.openedStore();
     const device = store.requireDevice(name);
-    return { ...device, trustedHostKeys: store.getTrustedHostKeys(device.host, device.port) };
+    const channel = store.getChannel(device.name);
+    return {
+      ...device,
+      trustedHostKeys: store.getTrustedHostKeys(device.host, device.port),
+      ...(channel ? { channel } : {}),
+    };
   }
 
   /** Closes connections and the inventory. */

@@ -69,6 +69,8 @@ describe.skipIf(skip)('portwright CLI against lab devices', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/Docker 20\.10\.\d+/);
     expect(r.out).toContain('via stream-local to /var/run/docker.sock');
+    const shown = JSON.parse((await cli('device', 'show', 'gw', '--json')).out) as { channel?: unknown };
+    expect(shown.channel).toEqual({ strategy: 'stream-local', socketPath: '/var/run/docker.sock' });
   });
 
   it('lists networks of every driver with their containers and addresses', async () => {

@@ -3,7 +3,7 @@
 import Docker from 'dockerode';
 import { homedir } from 'node:os';
 import { PortwrightError } from '../errors.js';
-import { openDockerTunnel, type ChannelStrategy } from '../docker/tunnel.js';
+import { openDockerTunnel, STRATEGIES, type ChannelStrategy } from '../docker/tunnel.js';
 import type { Store } from '../store/db.js';
 import type { Device } from '../store/schemas.js';
 import { loadUserKnownHosts } from '../ssh/known-hosts.js';
@@ -170,12 +170,14 @@ export class Connections {
     }
     await session.connect();
     try {
-      const preferred = this.strategies.get(spec);
+      const remembered = target.device ? store.getChannel(target.device.name)?.strategy : undefined;
+      const preferred = this.strategies.get(spec) ?? (isStrategy(remembered) ? remembered : undefined);
       const tunnel = await openDockerTunnel(session, {
         ...(ep.dockerSocket ? { socketPath: ep.dockerSocket } : {}),
         ...(preferred ? { preferred } : {}),
       });
       this.strategies.set(spec, tunnel.strategy);
+      if (target.device) store.rememberChannel(target.device.name, tunnel.strategy, tunnel.socketPath);
       return {
         target,
         session,
@@ -197,6 +199,10 @@ export class Connections {
     for (const c of this.open.values()) c.close();
     this.open.clear();
   }
+}
+
+function isStrategy(s: string | undefined): s is ChannelStrategy {
+  return STRATEGIES.some((x) => x === s);
 }
 
 function localConnection(target: Target): Connection {

@@ -100,3 +100,21 @@ describe('schema migrations', () => {
     db.close();
   });
 });
+
+describe('remembered channel strategy', () => {
+  it('keeps how a device was reached, and forgets it with the device', () => {
+    const { store, cleanup } = tempStore();
+    try {
+      store.addDevice({ name: 'cam1', host: '198.18.0.10', auth: 'agent' });
+      expect(store.getChannel('cam1')).toBeUndefined();
+      store.rememberChannel('cam1', 'dial-stdio', '/var/run/docker.sock');
+      store.rememberChannel('CAM1', 'socat', '/var/run/balena-engine.sock');
+      expect(store.getChannel('cam1')).toEqual({ strategy: 'socat', socketPath: '/var/run/balena-engine.sock' });
+      store.removeDevice('cam1');
+      expect(store.getChannel('cam1')).toBeUndefined();
+      expect(() => store.rememberChannel('cam1', 'nc', '/x')).toThrow(/no device named/);
+    } finally {
+      cleanup();
+    }
+  });
+});

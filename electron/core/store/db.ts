@@ -194,6 +194,25 @@ export class Store implements SecretBlobStore {
     return device;
   }
 
+  /** How the device was reached last time: that strategy is tried first next time. */
+  getChannel(name: string): { strategy: string; socketPath: string } | undefined {
+    return this.db
+      .prepare<[string], { strategy: string; socketPath: string }>(
+        'SELECT strategy, socket_path AS socketPath FROM device_channels WHERE device = ?',
+      )
+      .get(name);
+  }
+
+  rememberChannel(name: string, strategy: string, socketPath: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO device_channels (device, strategy, socket_path, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (device) DO UPDATE SET strategy = excluded.strategy, socket_path = excluded.socket_path,
+           updated_at = excluded.updated_at`,
+      )
+      .run(this.requireDevice(name).name, strategy, socketPath, this.now().toISOString());
+  }
+
   // --- trusted host keys ---
 
   /**

@@ -66,6 +66,18 @@ export const migrations: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    description: 'how each device was reached last time (channel strategy and Docker socket)',
+    up: `
+      CREATE TABLE device_channels (
+        device TEXT PRIMARY KEY COLLATE NOCASE REFERENCES devices (name) ON DELETE CASCADE ON UPDATE CASCADE,
+        strategy TEXT NOT NULL CHECK (strategy IN ('stream-local', 'dial-stdio', 'socat', 'nc')),
+        socket_path TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 export function latestVersion(list: readonly Migration[] = migrations): number {
