@@ -62,6 +62,8 @@ export const connectSchema = z.strictObject({
   identity: z.string().min(1).optional(),
   password: z.string().optional(),
   passphrase: z.string().optional(),
+  /** Keep the password or passphrase in the OS keyring (desktop app only; never in the inventory). */
+  rememberSecret: z.boolean().optional(),
 });
 
 const targetSchema = z.string().min(1, 'name a device: a saved name, local, or ssh://user@host[:port]');

@@ -12,12 +12,13 @@ import {
   type MethodName,
   type Result,
 } from './contract.js';
-import { Connections, type ConnectOptions } from './devices/connections.js';
+import { Connections, secretAccount, type ConnectOptions } from './devices/connections.js';
 import { fetchContainers, fetchEngine, fetchNetworks } from './docker/inventory.js';
 import { translateDockerError } from './docker/errors.js';
 import { toErrorInfo, zodErrorInfo } from './errors.js';
 import { discoverPorts } from './ports/device-ports.js';
 import { openStore, type Store } from './store/db.js';
+import { MemorySecretStore, type SecretStore } from './store/secret-store.js';
 import { appDataDir, storePath } from './store/paths.js';
 
 const require = createRequire(import.meta.url);
@@ -28,17 +29,21 @@ export interface ServiceOptions {
   storeFile?: string;
   /** known_hosts files read (never written); default ~/.ssh/known_hosts and known_hosts2. */
   knownHostsPaths?: string[];
+  /** Where passwords go: the desktop app's OS keyring; by default only this process's memory. */
+  secrets?: (store: Store) => SecretStore;
 }
 
 export class Service {
   private readonly events = new EventEmitter();
   private store: Store | undefined;
+  private secretStore: SecretStore | undefined;
   readonly connections: Connections;
   readonly api: Api;
 
   constructor(readonly options: ServiceOptions) {
     this.connections = new Connections({
       store: () => this.openedStore(),
+      secrets: () => this.secrets(),
       ...(options.knownHostsPaths ? { knownHostsPaths: options.knownHostsPaths } : {}),
       onState: (device, c) =>
         this.emit('connection', {
@@ -86,14 +91,16 @@ export class Service {
       },
       deviceList: () => Promise.resolve(this.openedStore().listDevices()),
       deviceShow: ({ name }) => Promise.resolve(this.details(name)),
-      deviceRemove: ({ name }) => {
+      deviceRemove: async ({ name }) => {
         const store = this.openedStore();
         const removed = store.removeDevice(name);
         // Another saved device may be the same host under a second name: its keys stay trusted.
         if (!store.listDevices().some((d) => d.host === removed.host && d.port === removed.port)) {
           store.forgetHostKeys(removed.host, removed.port);
         }
-        return Promise.resolve(removed);
+        await this.secrets().delete(secretAccount(removed.name, 'password'));
+        await this.secrets().delete(secretAccount(removed.name, 'passphrase'));
+        return removed;
       },
       deviceTest: async (input) => {
         const { target, ...connect } = input;
@@ -125,6 +132,11 @@ export class Service {
       networks: (input) => withDocker(input, fetchNetworks),
       containers: (input) => withDocker(input, fetchContainers),
     };
+  }
+
+  private secrets(): SecretStore {
+    this.secretStore ??= this.options.secrets ? this.options.secrets(this.openedStore()) : new MemorySecretStore();
+    return this.secretStore;
   }
 
   private openedStore(): Store {

@@ -1,9 +1,10 @@
 // Electron main: lifecycle, the single window, and the core service bound to IPC.
-import { app, type BrowserWindow, ipcMain, Menu } from 'electron';
+import { app, type BrowserWindow, ipcMain, Menu, safeStorage } from 'electron';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Service } from '../core/service.js';
 import { bindService, forwardEvents } from './ipc.js';
+import { SafeStorageSecretStore } from './secret-store.js';
 import { createMainWindow, hardenSession, isOwnPage } from './window.js';
 
 const outDir = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -12,7 +13,11 @@ if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
   if (process.env.PORTWRIGHT_HOME) app.setPath('userData', process.env.PORTWRIGHT_HOME);
-  const service = new Service({ frontEnd: 'electron' });
+  // Passwords the user asks to keep go to the OS keyring through safeStorage, never into the inventory.
+  const service = new Service({
+    frontEnd: 'electron',
+    secrets: (store) => new SafeStorageSecretStore(safeStorage, store),
+  });
   let win: BrowserWindow | undefined;
 
   app.on('second-instance', () => {
@@ -44,6 +49,6 @@ if (!app.requestSingleInstanceLock()) {
       return !!frame && !!win && event.sender === win.webContents && isOwnPage(frame.url, outDir);
     });
     win = createMainWindow(outDir);
-    forwardEvents(service, () => win?.webContents, ['log']);
+    forwardEvents(service, () => win?.webContents, ['log', 'connection']);
   });
 }

@@ -1,6 +1,12 @@
 // The core's SSH session and Docker tunnel against real lab devices: strategies and their fallbacks,
 // users and permissions, a jump host, refused host keys, and a connection that dies and comes back.
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Service } from '../../electron/core/service.js';
+import { MemorySecretStore } from '../../electron/core/store/secret-store.js';
 import { openDockerTunnel } from '../../electron/core/docker/tunnel.js';
 import { PortwrightError } from '../../electron/core/errors.js';
 import { SshSession, type Auth, type SessionOptions, type StateChange } from '../../electron/core/ssh/session.js';
@@ -150,6 +156,35 @@ describe.skipIf(skip)('SSH session and Docker tunnel (lab)', () => {
     await s.connect();
     expect(prompts).toEqual(['Password: ']);
     expect((await s.exec('id -un')).stdout.trim()).toBe('tech');
+  });
+
+  it('keeps a password only in the secret store, and logs in with it next time', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'pw-secrets-'));
+    const secrets = new MemorySecretStore();
+    const service = new Service({
+      frontEnd: 'cli',
+      storeFile: join(home, 'portwright.db'),
+      knownHostsPaths: [],
+      secrets: () => secrets,
+    });
+    try {
+      const gw = lab.device('gw');
+      const added = await service.invoke('deviceAdd', {
+        device: { name: 'gw-operator', host: gw.host, port: gw.port, user: 'operator', auth: 'password' },
+        connect: { acceptNewHostKey: true, password: 'field-pass-1', rememberSecret: true },
+      });
+      expect(added.ok).toBe(true);
+      // No password given this time: it comes from the secret store.
+      const tested = await service.invoke('deviceTest', { target: 'gw-operator' });
+      expect(tested).toMatchObject({ ok: true, data: { user: 'operator', strategy: 'stream-local' } });
+      service.dispose();
+      const bytes = Buffer.concat((await readdir(home)).map((f) => readFileSync(join(home, f)))).toString('latin1');
+      expect(bytes).not.toContain('field-pass-1');
+      expect(await secrets.get('device:gw-operator:password')).toBe('field-pass-1');
+    } finally {
+      service.dispose();
+      await rm(home, { recursive: true, force: true });
+    }
   });
 
   it('reaches a device behind a jump host, like ProxyJump', async () => {

@@ -5,6 +5,7 @@ import { homedir } from 'node:os';
 import { PortwrightError } from '../errors.js';
 import { openDockerTunnel, STRATEGIES, type ChannelStrategy } from '../docker/tunnel.js';
 import type { Store } from '../store/db.js';
+import type { SecretStore } from '../store/secret-store.js';
 import type { Device } from '../store/schemas.js';
 import { loadUserKnownHosts } from '../ssh/known-hosts.js';
 import { SshSession, type Auth, type Endpoint, type StateChange } from '../ssh/session.js';
@@ -19,6 +20,13 @@ export interface ConnectOptions {
   identity?: string;
   password?: string;
   passphrase?: string;
+  /** Keep the given password or passphrase in the secret store for next time. */
+  rememberSecret?: boolean;
+}
+
+/** Secret store accounts of a saved device. */
+export function secretAccount(device: string, kind: 'password' | 'passphrase'): string {
+  return `device:${device.toLowerCase()}:${kind}`;
 }
 
 export interface Target {
@@ -126,6 +134,7 @@ export function resolveTarget(store: Store, spec: string, o: ConnectOptions): Ta
 
 export interface ConnectionsOptions {
   store: () => Store;
+  secrets: () => SecretStore;
   knownHostsPaths?: string[];
   onState?: (device: string, change: StateChange) => void;
 }
@@ -146,8 +155,15 @@ export class Connections {
     return conn;
   }
 
-  async connect(spec: string, opts: ConnectOptions = {}): Promise<Connection> {
+  async connect(spec: string, given: ConnectOptions = {}): Promise<Connection> {
     const store = this.o.store();
+    const secrets = this.o.secrets();
+    const saved = spec !== 'local' && !spec.includes('://') ? store.getDevice(spec) : undefined;
+    const opts = { ...given };
+    if (saved) {
+      opts.password ??= await secrets.get(secretAccount(saved.name, 'password'));
+      opts.passphrase ??= await secrets.get(secretAccount(saved.name, 'passphrase'));
+    }
     const target = resolveTarget(store, spec, opts);
     if (target.kind === 'local' || !target.endpoint) return localConnection(target);
 
@@ -169,6 +185,11 @@ export class Connections {
       session.on('state', (c) => onState(target.label, c));
     }
     await session.connect();
+    if (given.rememberSecret && saved) {
+      // Only once the secret has proven itself by logging in.
+      if (given.password !== undefined) await secrets.set(secretAccount(saved.name, 'password'), given.password);
+      if (given.passphrase !== undefined) await secrets.set(secretAccount(saved.name, 'passphrase'), given.passphrase);
+    }
     try {
       const remembered = target.device ? store.getChannel(target.device.name)?.strategy : undefined;
       const preferred = this.strategies.get(spec) ?? (isStrategy(remembered) ? remembered : undefined);
