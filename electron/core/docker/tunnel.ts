@@ -133,8 +133,28 @@ async function ping(open: () => Promise<Duplex>, closeAfterAnswer: boolean, time
   });
 }
 
+function tunnelFor(session: SshSession, strategy: ChannelStrategy, socketPath: string): DockerTunnel {
+  // OpenSSH caps session channels (MaxSessions 10) but not forwarding channels.
+  const agent = new SshChannelAgent(opener(session, strategy, socketPath), {
+    maxSockets: strategy === 'stream-local' ? 64 : 8,
+  });
+  // dockerode needs a host to build URLs; the agent ignores it and opens a channel instead.
+  const docker = new Docker({ protocol: 'http', host: 'docker', port: 80, agent } as Docker.DockerOptions);
+  return { docker, strategy, socketPath, agent };
+}
+
 export async function openDockerTunnel(session: SshSession, opts: TunnelOptions = {}): Promise<DockerTunnel> {
   const candidates = opts.socketPath ? [opts.socketPath] : SOCKET_CANDIDATES;
+  // The common case, OpenSSH and the first socket, is tried while the probe runs: it saves the
+  // probe's round trips. Its outcome counts only if the probe agrees on the socket.
+  const guess = candidates[0] ?? '/var/run/docker.sock';
+  const optimistic =
+    !opts.preferred || opts.preferred === 'stream-local'
+      ? ping(opener(session, 'stream-local', guess), true, 10_000).then(
+          () => true,
+          () => false,
+        )
+      : Promise.resolve(false);
   const probe = parseProbe((await session.exec(probeScript(candidates), { timeoutMs: 15_000 })).stdout);
   const usable = probe.sockets.find((s) => s.access === 'ok');
   if (!usable) {
@@ -155,6 +175,8 @@ export async function openDockerTunnel(session: SshSession, opts: TunnelOptions 
     });
   }
 
+  if (usable.path === guess && (await optimistic)) return tunnelFor(session, 'stream-local', usable.path);
+
   const order = opts.preferred ? [opts.preferred, ...STRATEGIES.filter((s) => s !== opts.preferred)] : [...STRATEGIES];
   const tried: string[] = [];
   for (const strategy of order) {
@@ -169,11 +191,7 @@ export async function openDockerTunnel(session: SshSession, opts: TunnelOptions 
       tried.push(`${strategy}: ${e instanceof Error ? e.message : String(e)}`);
       continue;
     }
-    // OpenSSH caps session channels (MaxSessions 10) but not forwarding channels.
-    const agent = new SshChannelAgent(open, { maxSockets: strategy === 'stream-local' ? 64 : 8 });
-    // dockerode needs a host to build URLs; the agent ignores it and opens a channel instead.
-    const docker = new Docker({ protocol: 'http', host: 'docker', port: 80, agent } as Docker.DockerOptions);
-    return { docker, strategy, socketPath: usable.path, agent };
+    return tunnelFor(session, strategy, usable.path);
   }
   throw new PortwrightError({
     code: 'DOCKER_TUNNEL_FAILED',
