@@ -103,15 +103,21 @@ describe.skipIf(skip)('namespace lab device (OpenSSH)', () => {
     expect(slow - base).toBeGreaterThanOrEqual(200);
 
     await lab.cut('plc1');
-    const cut = await Promise.race([
-      exec(client, 'true').then(() => 'answered'),
-      new Promise((r) => setTimeout(() => r('silent'), 1500)),
-    ]);
+    const held = exec(client, 'true').then(
+      () => 'answered',
+      () => 'failed',
+    );
+    const cut = await Promise.race([held, new Promise((r) => setTimeout(() => r('silent'), 1500))]);
     expect(cut).toBe('silent');
+    // A new connection cannot get through either.
+    await expect(connect(lab, lab.device('plc1'), { readyTimeout: 1500 })).rejects.toThrow(/timed out/i);
     await lab.restore('plc1');
-    // TCP retransmits what was held back once the link is back.
-    const back = await exec(client, 'echo back');
-    expect(back.stdout.trim()).toBe('back');
+    const fresh = (await connect(lab, lab.device('plc1'))).client;
+    try {
+      expect((await exec(fresh, 'echo back')).stdout.trim()).toBe('back');
+    } finally {
+      fresh.end();
+    }
   });
 });
 
