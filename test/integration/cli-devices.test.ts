@@ -32,6 +32,24 @@ describe.skipIf(skip)('portwright CLI against lab devices', () => {
     });
   }
 
+  /** `device add gw` pointing at the lab's gw device, trusting its key on first sight. */
+  function addGw(...extra: string[]): ReturnType<typeof cli> {
+    const gw = lab.device('gw');
+    return cli(
+      'device',
+      'add',
+      'gw',
+      '--host',
+      gw.host,
+      '--port',
+      String(gw.port),
+      '--identity',
+      lab.info.clientKey,
+      '--accept-new-host-key',
+      ...extra,
+    );
+  }
+
   beforeAll(async () => {
     home = await mkdtemp(join(tmpdir(), 'pw-cli-'));
     lab = await startLab({ devices: [{ name: 'gw' }, { name: 'old', ssh: 'dropbear', fieldPorts: 1 }] });
@@ -43,20 +61,7 @@ describe.skipIf(skip)('portwright CLI against lab devices', () => {
 
   it('saves a device, trusting its host key on an explicit yes', async () => {
     const gw = lab.device('gw');
-    const r = await cli(
-      'device',
-      'add',
-      'gw',
-      '--host',
-      gw.host,
-      '--port',
-      String(gw.port),
-      '--identity',
-      lab.info.clientKey,
-      '--accept-new-host-key',
-      '--tag',
-      'line3',
-    );
+    const r = await addGw('--tag', 'line3');
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toContain(gw.hostKey.fingerprint);
@@ -142,18 +147,7 @@ describe.skipIf(skip)('portwright CLI against lab devices', () => {
 
   it('refuses a changed host key with both fingerprints, and sends no credential', async () => {
     const gw = lab.device('gw');
-    const add = await cli(
-      'device',
-      'add',
-      'gw',
-      '--host',
-      gw.host,
-      '--port',
-      String(gw.port),
-      '--identity',
-      lab.info.clientKey,
-      '--accept-new-host-key',
-    );
+    const add = await addGw();
     expect(add.code).toBe(0);
     // The device is "reinstalled": new host key, sshd restarted.
     const dir = `${lab.info.dir}/gw`;
