@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { openStore } from './store/db.js';
 import { formatErrorLine, formatPath, PortwrightError } from './errors.js';
 import { Service } from './service.js';
 
@@ -45,5 +49,49 @@ describe('error formatting', () => {
 
   it('formats zod paths like the plan documents them', () => {
     expect(formatPath(['networks', 1, 'ipv4', 'gateway'])).toBe('networks[1].ipv4.gateway');
+  });
+});
+
+describe('inventory through the service', () => {
+  it('records adding and removing a device in the audit log', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pw-service-'));
+    const file = join(dir, 'portwright.db');
+    const service = new Service({ frontEnd: 'cli', storeFile: file, knownHostsPaths: [] });
+    try {
+      const added = await service.invoke('deviceAdd', {
+        device: { name: 'press-7', host: '198.18.0.10', auth: 'agent', tags: ['hall-b'] },
+      });
+      expect(added).toMatchObject({ ok: true, data: { name: 'press-7', port: 22, user: 'root', trustedHostKeys: [] } });
+      expect(await service.invoke('deviceList', {})).toMatchObject({ ok: true, data: [{ name: 'press-7' }] });
+      expect(await service.invoke('deviceRemove', { name: 'press-7' })).toMatchObject({ ok: true });
+      expect(await service.invoke('deviceShow', { name: 'press-7' })).toMatchObject({
+        ok: false,
+        error: { code: 'DEVICE_NOT_FOUND' },
+      });
+      service.dispose();
+      const store = openStore(file);
+      try {
+        expect(store.listAudit({ device: 'press-7' }).map((e) => e.action)).toEqual(['device.remove', 'device.add']);
+      } finally {
+        store.close();
+      }
+    } finally {
+      service.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a device with a password field, naming the field', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pw-service-'));
+    const service = new Service({ frontEnd: 'cli', storeFile: join(dir, 'portwright.db'), knownHostsPaths: [] });
+    try {
+      const r = await service.invoke('deviceAdd', {
+        device: { name: 'x', host: '198.18.0.10', auth: 'password', password: 'hunter2' },
+      });
+      expect(r).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', path: 'device.password' } });
+    } finally {
+      service.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

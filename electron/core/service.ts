@@ -87,6 +87,12 @@ export class Service {
             throw e;
           }
         }
+        store.audit({
+          device: saved.name,
+          action: 'device.add',
+          detail: { host: saved.host, port: saved.port, user: saved.user, auth: saved.auth },
+          result: 'ok',
+        });
         return this.details(saved.name);
       },
       deviceList: () => Promise.resolve(this.openedStore().listDevices()),
@@ -100,6 +106,12 @@ export class Service {
         }
         await this.secrets().delete(secretAccount(removed.name, 'password'));
         await this.secrets().delete(secretAccount(removed.name, 'passphrase'));
+        store.audit({
+          device: removed.name,
+          action: 'device.remove',
+          detail: { host: removed.host, port: removed.port },
+          result: 'ok',
+        });
         return removed;
       },
       deviceTest: async (input) => {
