@@ -11,6 +11,7 @@ import { run, sh, shellQuote, spawnDetached, waitFor, type RunOptions, type RunR
 import { IMPORT_CHANGES, LAB_IMAGE, ensureBusyboxRootfs } from './image.js';
 import { makeKey } from './keys.js';
 import { startNsDevice } from './ns-device.js';
+import { ensureVmImage, startVmDevice, vmSshArgs } from './vm.js';
 import type { DeviceInfo, DeviceSpec, LabInfo, LabOptions, PeerInfo } from './types.js';
 
 export type { DeviceInfo, DeviceSpec, LabInfo, LabOptions, PeerInfo } from './types.js';
@@ -163,27 +164,15 @@ export class Lab {
       if (!d.initPid) throw new Error(`lab device ${device} is not running`);
       return run(['nsenter', '-t', String(d.initPid), '-n', '-m', '-p', '-u', '--', 'sh', '-c', command], opts);
     }
-    return this.hubExec(
-      [
-        'ssh',
-        '-q',
-        '-i',
-        this.info.clientKey,
-        '-o',
-        'BatchMode=yes',
-        '-o',
-        `UserKnownHostsFile=${join(this.info.dir, 'known_hosts.lab')}`,
-        '-o',
-        'StrictHostKeyChecking=yes',
-        '-o',
-        'ConnectTimeout=10',
-        `root@${d.labAddress}`,
-        command,
-      ]
-        .map(shellQuote)
-        .join(' '),
-      opts,
-    );
+    // The VM module's own ssh arguments (its key copy and pinned known_hosts); ssh takes the first
+    // value of an option, so this longer connect timeout wins over its readiness-probe one.
+    const args = [
+      'ssh',
+      '-o',
+      'ConnectTimeout=10',
+      ...vmSshArgs({ dir: join(this.info.dir, d.name), mgmtAddress: d.labAddress }),
+    ];
+    return this.hubExec([...args, command].map(shellQuote).join(' '), opts);
   }
 
   /** Runs a shell command in the peer namespace on the far side of a device's field port. */
@@ -273,7 +262,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     await ip(hubNetns, 'link set br0 up');
 
     const vmImage = specs.some((s) => s.kind === 'vm')
-      ? await (await import('./vm.js')).ensureVmImage({ cacheDir: join(cacheDir, 'vm'), log })
+      ? await ensureVmImage({ cacheDir: join(cacheDir, 'vm'), log })
       : undefined;
 
     const devices = await Promise.all(
@@ -339,7 +328,6 @@ export async function startLab(options: LabOptions): Promise<Lab> {
           if (spec.docker) dockerSocket = `/proc/${dev.initPid}/root/run/docker.sock`;
         } else {
           if (!vmImage) throw new Error('no VM image');
-          const { startVmDevice } = await import('./vm.js');
           const vm = await startVmDevice(vmImage, {
             id: `${id}-${spec.name}`,
             dir: devDir,
@@ -418,16 +406,13 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     );
 
     const knownHosts: string[] = [];
-    const labKnownHosts: string[] = [];
     for (const d of devices) {
       d.port = ports[d.name] ?? 0;
       d.knownHostsLine = `[${d.host}]:${d.port} ${d.hostKey.type} ${d.hostKey.base64}`;
       knownHosts.push(d.knownHostsLine);
-      labKnownHosts.push(`${d.labAddress} ${d.hostKey.type} ${d.hostKey.base64}`);
     }
     const knownHostsFile = join(dir, 'known_hosts');
     await writeFile(knownHostsFile, `${knownHosts.join('\n')}\n`);
-    await writeFile(join(dir, 'known_hosts.lab'), `${labKnownHosts.join('\n')}\n`);
 
     const lab = new Lab({
       id,
