@@ -4,6 +4,7 @@ import type { DeviceDetails, DeviceTestResult } from '../core/contract.js';
 import type { ContainerInfo, NetworkInfo } from '../core/docker/types.js';
 import type { Port } from '../core/ports/types.js';
 import type { Device } from '../core/store/schemas.js';
+import { addPlanCommands } from './plan-commands.js';
 import { table } from './table.js';
 import type { ErrorInfo } from '../core/contract.js';
 import { formatErrorLine } from '../core/errors.js';
@@ -12,16 +13,27 @@ import { packageVersion, Service } from '../core/service.js';
 export interface CliIo {
   out: (text: string) => void;
   err: (text: string) => void;
+  /** Asks a yes/no question on a terminal; absent when there is none (then --yes is needed). */
+  confirm?: (question: string) => Promise<boolean>;
+  /** Reads a file the user named (plans). */
+  readFile?: (path: string) => Promise<string>;
 }
 
-class CliFailure extends Error {
+/** Ends the command with this exit code; what to say was already said. */
+export class CliExit extends Error {
+  constructor(readonly exitCode: number) {
+    super(`exit ${exitCode}`);
+  }
+}
+
+export class CliFailure extends Error {
   constructor(readonly info: ErrorInfo) {
     super(info.message);
   }
 }
 
 /** Calls a core method and unwraps its result; failures become one clear line and exit 1. */
-async function call<T>(service: Service, method: string, input: unknown): Promise<T> {
+export async function call<T>(service: Service, method: string, input: unknown): Promise<T> {
   const result = await service.invoke(method, input);
   if (!result.ok) throw new CliFailure(result.error);
   return result.data as T;
@@ -248,10 +260,11 @@ export function buildProgram(service: Service, io: CliIo): Command {
     );
   });
 
+  addPlanCommands(program, service, io);
   return program;
 }
 
-interface ConnectFlags {
+export interface ConnectFlags {
   identity?: string;
   acceptNewHostKey?: boolean;
   hostKey?: string;
@@ -268,7 +281,7 @@ interface DeviceAddOptions extends ConnectFlags {
   json?: boolean;
 }
 
-function withConnectOptions(cmd: Command): Command {
+export function withConnectOptions(cmd: Command): Command {
   return cmd
     .option('--identity <file>', 'private key file for ssh:// targets')
     .addOption(
@@ -278,7 +291,7 @@ function withConnectOptions(cmd: Command): Command {
     .option('--json', 'machine-readable output');
 }
 
-function connectOptions(o: ConnectFlags): { identity?: string; acceptNewHostKey?: boolean; hostKey?: string } {
+export function connectOptions(o: ConnectFlags): { identity?: string; acceptNewHostKey?: boolean; hostKey?: string } {
   return {
     ...(o.identity ? { identity: o.identity } : {}),
     ...(o.acceptNewHostKey ? { acceptNewHostKey: true } : {}),
@@ -299,7 +312,7 @@ function parseJump(value: string): { user: string; host: string; port: number } 
   return { user: m[1] ?? 'root', host: m[2].replace(/^\[|\]$/g, ''), port: m[3] ? parsePort(m[3]) : 22 };
 }
 
-function json(value: unknown): string {
+export function json(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;
 }
 
@@ -333,6 +346,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return 0;
       return 2;
     }
+    if (e instanceof CliExit) return e.exitCode;
     if (e instanceof CliFailure) {
       io.err(`${formatErrorLine(e.info)}\n`);
       return 1;

@@ -1,8 +1,21 @@
-// Process entry of the CLI: real stdout/stderr and exit code.
+// Process entry of the CLI: real stdout/stderr, a yes/no prompt on a terminal, and the exit code.
+import { createInterface } from 'node:readline/promises';
 import { main } from './index.js';
 
 const code = await main(process.argv.slice(2), {
   out: (t) => process.stdout.write(t),
   err: (t) => process.stderr.write(t),
+  ...(process.stdin.isTTY && process.stderr.isTTY
+    ? {
+        confirm: async (question: string) => {
+          const rl = createInterface({ input: process.stdin, output: process.stderr });
+          try {
+            return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+          } finally {
+            rl.close();
+          }
+        },
+      }
+    : {}),
 });
 process.exitCode = code;

@@ -3,6 +3,8 @@
 import { z } from 'zod';
 import type { ContainerInfo, EngineInfo, NetworkInfo } from './docker/types.js';
 import type { Port } from './ports/types.js';
+import type { ApplyProgress, ApplyResult, Finding, PlanDiff } from './plan/types.js';
+import type { Plan } from './plan/schema.js';
 import { deviceInputSchema, deviceNameSchema, type Device, type TrustedHostKey } from './store/schemas.js';
 
 export interface ErrorInfo {
@@ -69,6 +71,36 @@ export const connectSchema = z.strictObject({
 const targetSchema = z.string().min(1, 'name a device: a saved name, local, or ssh://user@host[:port]');
 const onTarget = connectSchema.extend({ target: targetSchema });
 
+/** A plan as the user wrote it (YAML or JSON text), and what to call it when it has no name. */
+const planText = {
+  text: z.string().max(2 * 1024 * 1024, 'a plan is at most 1 MiB'),
+  source: z.string().max(255).optional(),
+};
+
+export interface PlanCheckResult {
+  findings: Finding[];
+  errors: number;
+  warnings: number;
+  /** The device the plan was checked against; absent for an offline check. */
+  device?: string;
+}
+
+export interface PlanDiffResult extends PlanCheckResult {
+  /** Absent when the plan has errors. */
+  diff?: PlanDiff;
+  /** The steps apply would run, in order. */
+  steps: string[];
+}
+
+export interface PlanApplyResult extends ApplyResult {
+  findings: Finding[];
+}
+
+export interface PlanExportResult {
+  plan: Plan;
+  yaml: string;
+}
+
 function method<O>() {
   return <I extends z.ZodType>(input: I, description: string): MethodSpec<I, O> => ({ input, description });
 }
@@ -93,6 +125,37 @@ export const contract = {
   ),
   networks: method<NetworkInfo[]>()(onTarget, 'Every Docker network on the device, with IPAM and endpoints'),
   containers: method<ContainerInfo[]>()(onTarget, 'Every container on the device, with networks and published ports'),
+  planCheck: method<PlanCheckResult>()(
+    connectSchema.extend({ ...planText, target: targetSchema.optional() }),
+    'Check a plan: against itself, and with a target also against the live device',
+  ),
+  planDiff: method<PlanDiffResult>()(onTarget.extend(planText), 'What applying a plan would change on a device'),
+  planApply: method<PlanApplyResult>()(
+    onTarget.extend(planText),
+    'Check and apply a plan; on failure every step done is undone',
+  ),
+  planExport: method<PlanExportResult>()(
+    onTarget.extend({ name: z.string().max(64).optional() }),
+    "The device's user-defined networks and attachments as a plan",
+  ),
+  networkRemove: method<PlanApplyResult>()(
+    onTarget.extend({ name: z.string().min(1).max(128) }),
+    'Remove a network (with its host access shim); refuses while containers use it',
+  ),
+  attach: method<PlanApplyResult>()(
+    onTarget.extend({
+      container: z.string().min(1).max(128),
+      network: z.string().min(1).max(128),
+      ipv4: z.string().max(64).optional(),
+      ipv6: z.string().max(64).optional(),
+      aliases: z.array(z.string().max(253)).max(16).optional(),
+    }),
+    'Connect a container to a network, optionally at a static address (checked first)',
+  ),
+  detach: method<PlanApplyResult>()(
+    onTarget.extend({ container: z.string().min(1).max(128), network: z.string().min(1).max(128) }),
+    'Disconnect a container from a network',
+  ),
 };
 
 export type Contract = typeof contract;
@@ -108,6 +171,8 @@ export interface EventMap {
   log: { level: 'info' | 'warn' | 'error'; message: string };
   /** A device's SSH connection: connecting, connected, lost, reconnecting, closed. */
   connection: { device: string; state: string; error?: { code: string; message: string }; attempt?: number };
+  /** A step of an apply (or of its rollback). */
+  progress: ApplyProgress & { device: string };
 }
 export type EventName = keyof EventMap;
 

@@ -4,6 +4,7 @@ import type Docker from 'dockerode';
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import {
+  connectSchema,
   contract,
   type Api,
   type DeviceDetails,
@@ -17,6 +18,17 @@ import { fetchContainers, fetchEngine, fetchNetworks } from './docker/inventory.
 import { translateDockerError } from './docker/errors.js';
 import { toErrorInfo, zodErrorInfo } from './errors.js';
 import { discoverPorts } from './ports/device-ports.js';
+import {
+  applyOnDevice,
+  attachOnDevice,
+  checkOffline,
+  checkOnDevice,
+  detachOnDevice,
+  diffOnDevice,
+  exportFromDevice,
+  removeNetworkOnDevice,
+  type PlanContext,
+} from './plan/operations.js';
 import { openStore, type Store } from './store/db.js';
 import { MemorySecretStore, type SecretStore } from './store/secret-store.js';
 import { appDataDir, storePath } from './store/paths.js';
@@ -143,6 +155,39 @@ export class Service {
       },
       networks: (input) => withDocker(input, fetchNetworks),
       containers: (input) => withDocker(input, fetchContainers),
+      planCheck: async (input) => {
+        const { text, target } = input;
+        const connect = connectOf(input);
+        if (target === undefined) return checkOffline(text);
+        return checkOnDevice(text, await this.connections.get(target, connect));
+      },
+      planDiff: async ({ text, source, target, ...connect }) =>
+        diffOnDevice(text, source, await this.connections.get(target, connect)),
+      planApply: async ({ text, source, target, ...connect }) =>
+        applyOnDevice(await this.planContext(target, connect), text, source),
+      planExport: async ({ target, name, ...connect }) =>
+        exportFromDevice(await this.connections.get(target, connect), name),
+      networkRemove: async ({ target, name, ...connect }) =>
+        removeNetworkOnDevice(await this.planContext(target, connect), name),
+      attach: async ({ target, container, network, ipv4, ipv6, aliases, ...connect }) =>
+        attachOnDevice(await this.planContext(target, connect), {
+          container,
+          network,
+          ...(ipv4 !== undefined ? { ipv4 } : {}),
+          ...(ipv6 !== undefined ? { ipv6 } : {}),
+          ...(aliases !== undefined ? { aliases } : {}),
+        }),
+      detach: async ({ target, container, network, ...connect }) =>
+        detachOnDevice(await this.planContext(target, connect), container, network),
+    };
+  }
+
+  private async planContext(target: string, connect: ConnectOptions): Promise<PlanContext> {
+    const conn = await this.connections.get(target, connect);
+    return {
+      conn,
+      store: this.openedStore(),
+      onProgress: (p) => this.emit('progress', { ...p, device: conn.target.label }),
     };
   }
 
@@ -205,6 +250,12 @@ export class Service {
       return { ok: false, error: toErrorInfo(e) };
     }
   }
+}
+
+/** Just the connect options of a method's input. */
+function connectOf(input: ConnectOptions & Record<string, unknown>): ConnectOptions {
+  const keys = Object.keys(connectSchema.shape) as (keyof ConnectOptions)[];
+  return Object.fromEntries(keys.filter((k) => input[k] !== undefined).map((k) => [k, input[k]]));
 }
 
 let cachedVersion: string | undefined;

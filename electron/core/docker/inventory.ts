@@ -40,6 +40,17 @@ export function toNetworkInfo(n: RawNetwork): NetworkInfo {
   };
 }
 
+/** The addresses a container asked for on a network (IPAMConfig), which the engine types leave untyped. */
+function staticAddresses(ipam: { IPv4Address?: string; IPv6Address?: string } | null | undefined): {
+  staticIpv4?: string;
+  staticIpv6?: string;
+} {
+  return {
+    ...(ipam?.IPv4Address ? { staticIpv4: ipam.IPv4Address } : {}),
+    ...(ipam?.IPv6Address ? { staticIpv6: ipam.IPv6Address } : {}),
+  };
+}
+
 export function toContainerInfo(c: RawContainer): ContainerInfo {
   return {
     id: c.Id,
@@ -53,6 +64,7 @@ export function toContainerInfo(c: RawContainer): ContainerInfo {
       ...(s.IPAddress ? { ipv4: s.IPAddress } : {}),
       ...(s.GlobalIPv6Address ? { ipv6: s.GlobalIPv6Address } : {}),
       ...(s.MacAddress ? { mac: s.MacAddress } : {}),
+      ...staticAddresses(s.IPAMConfig as { IPv4Address?: string; IPv6Address?: string } | null | undefined),
       aliases: (s.Aliases as string[] | null | undefined) ?? [],
     })),
     ports: c.Ports.map((p) => ({

@@ -53,6 +53,9 @@ export interface ContainerNetwork {
   ipv4?: string;
   ipv6?: string;
   mac?: string;
+  /** The address asked for when connecting (a static address); kept while the container is stopped. */
+  staticIpv4?: string;
+  staticIpv6?: string;
   aliases: string[];
 }
 

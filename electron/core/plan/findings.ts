@@ -1,20 +1,8 @@
 // What the plan checker reports: one finding per problem, each with a stable code and where it is.
 import { formatPath } from '../errors.js';
+import type { Finding, Severity } from './types.js';
 
-export type Severity = 'error' | 'warning' | 'notice';
-
-export interface Finding {
-  severity: Severity;
-  /** Stable, e.g. `GATEWAY_OUTSIDE_SUBNET`; listed in docs/plan-format.md. */
-  code: string;
-  /** Where in the plan, e.g. `networks[1].ipv4.gateway`; empty for the whole file. */
-  path: string;
-  message: string;
-  hint?: string;
-  /** 1-based position in the file, when the plan came from text. */
-  line?: number;
-  column?: number;
-}
+export type { Finding, Severity } from './types.js';
 
 export type PathKey = string | number;
 

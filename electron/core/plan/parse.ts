@@ -121,10 +121,25 @@ export function schemaFindings(error: z.ZodError, out: Findings, base: readonly 
   }
 }
 
-function salvage<T>(items: unknown, schema: z.ZodType<T>): (T | null)[] {
+/** A copy without the keys the schema does not know (already reported), so the rest can still be checked. */
+function known(value: unknown, keys: readonly string[], nested: Record<string, readonly string[]> = {}): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([k]) => keys.includes(k))
+      .map(([k, v]) => [k, nested[k] ? known(v, nested[k]) : v]),
+  );
+}
+
+function salvage<T>(
+  items: unknown,
+  schema: z.ZodType<T>,
+  keys: readonly string[],
+  nested: Record<string, readonly string[]> = {},
+): (T | null)[] {
   if (!Array.isArray(items)) return [];
   return items.map((item) => {
-    const r = schema.safeParse(item);
+    const r = schema.safeParse(known(item, keys, nested));
     return r.success ? r.data : null;
   });
 }
@@ -170,8 +185,12 @@ function fromData(data: unknown, out: Findings): { plan?: Plan; draft: PlanDraft
     draft: {
       ...(typeof raw.name === 'string' ? { name: raw.name } : {}),
       ...(typeof raw.prune === 'boolean' ? { prune: raw.prune } : {}),
-      networks: salvage(raw.networks, planNetworkSchema),
-      attachments: salvage(raw.attachments, attachmentSchema),
+      networks: salvage(raw.networks, planNetworkSchema, KNOWN_KEYS.network, {
+        ipv4: KNOWN_KEYS.addressing,
+        ipv6: KNOWN_KEYS.addressing,
+        hostAccess: KNOWN_KEYS.hostAccess,
+      }),
+      attachments: salvage(raw.attachments, attachmentSchema, KNOWN_KEYS.attachment),
     },
   };
 }

@@ -5,32 +5,14 @@ import type { NetworkInfo } from '../docker/types.js';
 import { OWNER_LABEL } from '../docker/types.js';
 import { parseAddress, parseCidr } from './cidr.js';
 import type { Addressing, PlanNetwork } from './schema.js';
+import type { FamilySpec, NetSpec } from './types.js';
+
+export type { FamilySpec, NetSpec } from './types.js';
 
 export const PLAN_LABEL = 'dev.portwright.plan';
 export const HASH_LABEL = 'dev.portwright.spec-hash';
 export const HOST_ACCESS_LABEL = 'dev.portwright.host-access';
 export const MTU_OPTION = 'com.docker.network.driver.mtu';
-
-export interface FamilySpec {
-  subnet: string;
-  gateway?: string;
-  range?: string;
-  /** Addresses kept out of Docker's pool (Docker's auxiliary addresses), sorted. */
-  exclude: string[];
-}
-
-export interface NetSpec {
-  name: string;
-  driver: string;
-  /** The parent interface as Docker sees it: `eth1` or `eth1.100`. */
-  parent?: string;
-  mode?: string;
-  ipv4?: FamilySpec;
-  ipv6?: FamilySpec;
-  mtu?: number;
-  internal: boolean;
-  hostAccess?: { interface: string; address: string };
-}
 
 const canonCidr = (s: string): string => parseCidr(s)?.text ?? s;
 const canonAddr = (s: string): string => parseAddress(s)?.text ?? s;
@@ -125,7 +107,10 @@ function familyDiff(label: string, a: FamilySpec | undefined, b: FamilySpec | un
     return;
   }
   const fields = ['subnet', 'gateway', 'range'] as const;
-  for (const f of fields) if (a[f] !== b[f]) out.push(`${label} ${f} ${a[f] ?? 'none'} → ${b[f] ?? 'none'}`);
+  // A gateway the plan leaves out is the engine's choice, not a change.
+  for (const f of fields)
+    if (a[f] !== b[f] && !(f === 'gateway' && b[f] === undefined))
+      out.push(`${label} ${f} ${a[f] ?? 'none'} → ${b[f] ?? 'none'}`);
   if (a.exclude.join(',') !== b.exclude.join(','))
     out.push(`${label} excluded ${a.exclude.join(' ') || 'none'} → ${b.exclude.join(' ') || 'none'}`);
 }

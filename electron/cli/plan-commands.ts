@@ -1,0 +1,273 @@
+// `portwright plan check|diff|apply|export`, `network rm`, `attach`, `detach`: the plan methods of
+// the core for scripts and field laptops.
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import type { PlanApplyResult, PlanCheckResult, PlanDiffResult, PlanExportResult } from '../core/contract.js';
+import { formatFinding } from '../core/plan/findings.js';
+import type { PlanDiff } from '../core/plan/types.js';
+import type { Service } from '../core/service.js';
+import {
+  call,
+  CliExit,
+  CliFailure,
+  connectOptions,
+  json,
+  withConnectOptions,
+  type CliIo,
+  type ConnectFlags,
+} from './index.js';
+
+interface DeviceFlags extends ConnectFlags {
+  device: string;
+  json?: boolean;
+}
+
+async function readPlan(io: CliIo, file: string): Promise<string> {
+  try {
+    return await (io.readFile ?? ((p: string) => readFile(p, 'utf8')))(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CliFailure({
+      code: 'PLAN_UNREADABLE',
+      message: `cannot read ${file}${code === 'ENOENT' ? ': no such file' : code ? ` (${code})` : ''}`,
+      hint: 'Give the path of a plan file (YAML or JSON).',
+    });
+  }
+}
+
+function printFindings(io: CliIo, r: PlanCheckResult, file: string): void {
+  for (const f of r.findings) io.out(`${formatFinding(f, file)}\n`);
+  const where = r.device ? ` against ${r.device}` : ' (plan only; add --device to check against a device)';
+  io.out(`${r.errors} error(s), ${r.warnings} warning(s)${where}\n`);
+}
+
+const SYMBOL: Record<string, string> = {
+  create: '+',
+  replace: '~',
+  remove: '-',
+  unchanged: '=',
+  connect: '+',
+  reconnect: '~',
+  readdress: '~',
+  disconnect: '-',
+};
+
+export function formatDiff(diff: PlanDiff): string {
+  const lines: string[] = [];
+  for (const n of diff.networks) {
+    const where = [
+      n.driver,
+      n.parent ? `on ${n.parent}` : '',
+      n.wanted?.ipv4?.subnet ?? '',
+      n.wanted?.ipv6?.subnet ?? '',
+    ]
+      .filter(Boolean)
+      .join(' ');
+    lines.push(`${SYMBOL[n.action] ?? '?'} network ${n.name} (${where}): ${n.action}`);
+    for (const c of n.changes) lines.push(`    ${c}`);
+  }
+  for (const a of diff.attachments) {
+    const to = a.to ? [a.to.ipv4, a.to.ipv6].filter(Boolean).join(' ') : '';
+    lines.push(
+      `${SYMBOL[a.action] ?? '?'} ${a.container} on ${a.network}${to ? ` at ${to}` : ''}: ${a.action} (${a.reason})`,
+    );
+  }
+  lines.push(
+    diff.changeCount === 0 ? 'No changes: the device already matches the plan.' : `${diff.changeCount} change(s).`,
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+function printApply(io: CliIo, r: PlanApplyResult): void {
+  if (r.steps.length === 0 && r.ok) {
+    io.out('No changes: the device already matches the plan.\n');
+    return;
+  }
+  for (const s of r.steps) io.out(`  [${s.status}] ${s.description}\n`);
+  if (r.ok) io.out(`Applied ${r.steps.length} step(s).\n`);
+}
+
+function failApply(r: PlanApplyResult): never {
+  const back = r.rolledBack
+    ? 'Every step done before it was undone: the device is back as it was.'
+    : `Undoing failed too: ${(r.rollbackErrors ?? []).map((e) => e.message).join('; ')}. Check the device.`;
+  throw new CliFailure({
+    code: r.error?.code ?? 'APPLY_FAILED',
+    message: r.error?.message ?? 'the plan could not be applied',
+    hint: `${r.error?.hint ? `${r.error.hint} ` : ''}${back}`,
+  });
+}
+
+function deviceOption(cmd: Command): Command {
+  return withConnectOptions(cmd.requiredOption('--device <device>', 'saved name, local, or ssh://user@host[:port]'));
+}
+
+export function addPlanCommands(program: Command, service: Service, io: CliIo): void {
+  const plan = program.command('plan').description('check, diff, apply and export network plans');
+
+  withConnectOptions(
+    plan
+      .command('check')
+      .description('check a plan: against itself, and with --device also against the live device')
+      .argument('<file>', 'plan file (YAML or JSON)')
+      .option('--device <device>', 'also check against this device'),
+  ).action(async (file: string, o: ConnectFlags & { device?: string; json?: boolean }) => {
+    const text = await readPlan(io, file);
+    const r = await call<PlanCheckResult>(service, 'planCheck', {
+      text,
+      source: file,
+      ...(o.device ? { target: o.device, ...connectOptions(o) } : {}),
+    });
+    if (o.json) io.out(json(r));
+    else printFindings(io, r, file);
+    if (r.errors > 0) throw new CliExit(1);
+  });
+
+  deviceOption(
+    plan
+      .command('diff')
+      .description('what applying the plan would change on the device')
+      .argument('<file>', 'plan file'),
+  ).action(async (file: string, o: DeviceFlags) => {
+    const text = await readPlan(io, file);
+    const r = await call<PlanDiffResult>(service, 'planDiff', {
+      text,
+      source: file,
+      target: o.device,
+      ...connectOptions(o),
+    });
+    if (o.json) io.out(json(r));
+    else if (!r.diff) printFindings(io, r, file);
+    else {
+      for (const f of r.findings) io.out(`${formatFinding(f, file)}\n`);
+      io.out(formatDiff(r.diff));
+    }
+    if (!r.diff) throw new CliExit(1);
+  });
+
+  deviceOption(
+    plan
+      .command('apply')
+      .description('check the plan, show the diff, and apply it; a failed step undoes the ones before it')
+      .argument('<file>', 'plan file')
+      .option('--yes', 'apply without asking'),
+  ).action(async (file: string, o: DeviceFlags & { yes?: boolean }) => {
+    const text = await readPlan(io, file);
+    const target = { target: o.device, ...connectOptions(o) };
+    if (!o.yes) {
+      if (!io.confirm)
+        throw new CliFailure({
+          code: 'CONFIRMATION_NEEDED',
+          message: 'plan apply asks before changing a device, and there is no terminal to ask on',
+          hint: 'Review with plan diff, then pass --yes.',
+        });
+      const d = await call<PlanDiffResult>(service, 'planDiff', { text, source: file, ...target });
+      if (!d.diff) {
+        printFindings(io, d, file);
+        throw new CliExit(1);
+      }
+      io.out(formatDiff(d.diff));
+      if (d.diff.changeCount === 0) return;
+      if (!(await io.confirm(`Apply ${d.diff.changeCount} change(s) to ${o.device}?`))) {
+        io.out('Nothing changed.\n');
+        return;
+      }
+    }
+    const off = o.json
+      ? () => undefined
+      : service.on('progress', (p) => {
+          if (p.status !== 'running')
+            io.err(`${p.phase === 'rollback' ? 'undo' : 'step'} ${p.step}/${p.total} ${p.status}: ${p.description}\n`);
+        });
+    try {
+      const r = await call<PlanApplyResult>(service, 'planApply', { text, source: file, ...target });
+      if (o.json) io.out(json(r));
+      else printApply(io, r);
+      if (!r.ok) {
+        if (o.json) throw new CliExit(1);
+        failApply(r);
+      }
+    } finally {
+      off();
+    }
+  });
+
+  deviceOption(
+    plan
+      .command('export')
+      .description("write the device's user-defined networks and attachments as a plan")
+      .option('--name <name>', 'the plan name')
+      .option('-o, --output <file>', 'write to a file instead of stdout'),
+  ).action(async (o: DeviceFlags & { name?: string; output?: string }) => {
+    const r = await call<PlanExportResult>(service, 'planExport', {
+      target: o.device,
+      ...(o.name ? { name: o.name } : {}),
+      ...connectOptions(o),
+    });
+    const text = o.json ? json(r.plan) : r.yaml;
+    if (o.output) {
+      const { writeFile } = await import('node:fs/promises');
+      await writeFile(o.output, text);
+      io.err(`wrote ${o.output}\n`);
+    } else io.out(text);
+  });
+
+  const network = program.command('network').description('one network at a time');
+  deviceOption(
+    network.command('rm').description('remove a network (and its host access shim)').argument('<name>'),
+  ).action(async (name: string, o: DeviceFlags) => {
+    const r = await call<PlanApplyResult>(service, 'networkRemove', { target: o.device, name, ...connectOptions(o) });
+    if (o.json) io.out(json(r));
+    else if (r.ok) io.out(`removed ${name}\n`);
+    if (!r.ok) failApply(r);
+  });
+
+  deviceOption(
+    program
+      .command('attach')
+      .description('connect a container to a network, optionally at a static address (checked first)')
+      .argument('<container>')
+      .argument('<network>')
+      .option('--ipv4 <address>', 'static IPv4 address')
+      .option('--ipv6 <address>', 'static IPv6 address')
+      .option('--alias <name...>', 'DNS aliases on the network'),
+  ).action(
+    async (container: string, net: string, o: DeviceFlags & { ipv4?: string; ipv6?: string; alias?: string[] }) => {
+      const r = await call<PlanApplyResult>(service, 'attach', {
+        target: o.device,
+        container,
+        network: net,
+        ...(o.ipv4 ? { ipv4: o.ipv4 } : {}),
+        ...(o.ipv6 ? { ipv6: o.ipv6 } : {}),
+        ...(o.alias ? { aliases: o.alias } : {}),
+        ...connectOptions(o),
+      });
+      if (o.json) io.out(json(r));
+      else
+        io.out(
+          r.steps.length
+            ? `attached ${container} to ${net}\n`
+            : `${container} is already attached to ${net} as asked\n`,
+        );
+      if (!r.ok) failApply(r);
+    },
+  );
+
+  deviceOption(
+    program
+      .command('detach')
+      .description('disconnect a container from a network')
+      .argument('<container>')
+      .argument('<network>'),
+  ).action(async (container: string, net: string, o: DeviceFlags) => {
+    const r = await call<PlanApplyResult>(service, 'detach', {
+      target: o.device,
+      container,
+      network: net,
+      ...connectOptions(o),
+    });
+    if (o.json) io.out(json(r));
+    else if (r.ok) io.out(`detached ${container} from ${net}\n`);
+    if (!r.ok) failApply(r);
+  });
+}
