@@ -17,6 +17,7 @@ import { parsePlanText, withPositions, type PlanDraft } from './parse.js';
 import { MODES, type Addressing, type Plan, type PlanAttachment, type PlanNetwork } from './schema.js';
 import { isOwned, parentOf, shimName, specChanges, specFromDocker, specFromPlan } from './spec.js';
 import type { NetworkInfo } from '../docker/types.js';
+import { networkToPlan } from './export.js';
 import type { Port } from '../ports/types.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -406,7 +407,9 @@ function checkAttachment(
         ap,
         'ATTACH_NO_SUBNET',
         `${a.network} has no ${key} subnet, so it takes no static ${key} address`,
-        `Add ${key}.subnet to networks[${nf.index}].`,
+        nf.index >= 0
+          ? `Add ${key}.subnet to networks[${nf.index}].`
+          : `${a.network} on the device has no ${key} subnet; attach without a static address.`,
       );
       continue;
     }
@@ -449,7 +452,8 @@ function checkAttachment(
   }
 }
 
-function staticChecks(out: Findings, draft: PlanDraft, offline: boolean): Map<string, NetFacts> {
+function staticChecks(out: Findings, draft: PlanDraft, facts: DeviceFacts | undefined): Map<string, NetFacts> {
+  const offline = facts === undefined;
   const nets = new Map<string, NetFacts>();
   const byName = new Map<string, number>();
   draft.networks.forEach((n, i) => {
@@ -518,7 +522,7 @@ function staticChecks(out: Findings, draft: PlanDraft, offline: boolean): Map<st
   const perNetwork = new Map<string, number>();
   draft.attachments.forEach((a, i) => {
     if (!a) return;
-    checkAttachment(out, a, i, nets, offline);
+    checkAttachment(out, a, i, withExisting(nets, facts), offline);
     const key = `${a.container.replace(/^\//, '')}\u0000${a.network}`;
     const first = pairs.get(key);
     if (first !== undefined)
@@ -560,7 +564,9 @@ function staticChecks(out: Findings, draft: PlanDraft, offline: boolean): Map<st
 
 // ---- against the live device ----
 
-const SOFTWARE_KINDS = new Set(['veth', 'docker-bridge', 'loopback', 'macvlan', 'ipvlan', 'tunnel']);
+// Discovery decides what is hardware (a lab's veth named eth1 is a port; a veth on docker0 is not); these never are.
+const NEVER_PARENT = new Set(['docker-bridge', 'loopback', 'macvlan', 'ipvlan']);
+const PARENT_KINDS = new Set(['vlan', 'bond', 'bridge']);
 
 function portList(ports: Port[]): string {
   const hw = ports.filter((p) => p.isHardwarePort).map((p) => p.name);
@@ -640,10 +646,7 @@ function liveChecks(out: Findings, draft: PlanDraft, nets: Map<string, NetFacts>
       if (!port) {
         out.error(pp, 'PORT_NOT_FOUND', `the device has no port ${n.port}`, portList(facts.ports));
       } else {
-        if (
-          SOFTWARE_KINDS.has(port.kind) ||
-          (!port.isHardwarePort && port.kind !== 'vlan' && port.kind !== 'bond' && port.kind !== 'bridge')
-        )
+        if (NEVER_PARENT.has(port.kind) || (!port.isHardwarePort && !PARENT_KINDS.has(port.kind)))
           out.error(
             pp,
             'PORT_NOT_HARDWARE',
@@ -883,10 +886,23 @@ function liveChecks(out: Findings, draft: PlanDraft, nets: Map<string, NetFacts>
   });
 }
 
+/** Attachments may name networks already on the device: their addressing is checked the same way. */
+function withExisting(nets: Map<string, NetFacts>, facts: DeviceFacts | undefined): Map<string, NetFacts> {
+  if (!facts) return nets;
+  const all = new Map(nets);
+  for (const info of facts.docker.networks) {
+    if (all.has(info.name) || !['bridge', 'macvlan', 'ipvlan'].includes(info.driver) || PREDEFINED.includes(info.name))
+      continue;
+    // Its problems are the device's, not the plan's: checked into a scratch list.
+    all.set(info.name, { ...checkNetwork(new Findings(), networkToPlan(info), -1), index: -1 });
+  }
+  return all;
+}
+
 /** Every finding for a plan; with device facts, also the checks against the live device. */
 export function checkPlan(draft: PlanDraft, facts?: DeviceFacts): Finding[] {
   const out = new Findings();
-  const nets = staticChecks(out, draft, facts === undefined);
+  const nets = staticChecks(out, draft, facts);
   if (facts) liveChecks(out, draft, nets, facts);
   return out.list;
 }

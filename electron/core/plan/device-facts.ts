@@ -1,9 +1,11 @@
 // Gathers what the checker needs from a live device, in parallel over its one connection: ports,
 // Docker state, the kernel's network features and where this SSH session comes from.
+import type Docker from 'dockerode';
 import { execFile } from 'node:child_process';
 import type { Connection } from '../devices/connections.js';
 import { translateDockerError } from '../docker/errors.js';
 import { fetchDockerState } from '../docker/inventory.js';
+import type { DockerState } from '../docker/types.js';
 import { attachNetworks, discoverPorts } from '../ports/device-ports.js';
 import type { DeviceFacts, KernelFeature, KernelSupport, Support } from './facts.js';
 
@@ -114,13 +116,38 @@ export async function readKernel(conn: Connection): Promise<{ kernel: KernelSupp
   return parseKernel(output);
 }
 
+/**
+ * The container list leaves out network aliases; inspect the containers on user-defined networks
+ * (in parallel, over the same connection) so a plan's aliases can be compared.
+ */
+export async function withAliases(docker: Docker, state: DockerState): Promise<DockerState> {
+  const predefined = new Set(['bridge', 'host', 'none']);
+  const containers = await Promise.all(
+    state.containers.map(async (c) => {
+      if (!c.networks.some((n) => !predefined.has(n.network))) return c;
+      const info = await docker.getContainer(c.id).inspect();
+      const nets = info.NetworkSettings.Networks;
+      return {
+        ...c,
+        networks: c.networks.map((n) => {
+          const aliases = (nets[n.network]?.Aliases as string[] | null | undefined) ?? n.aliases;
+          return { ...n, aliases };
+        }),
+      };
+    }),
+  );
+  return { ...state, containers };
+}
+
 /** Ports, Docker state and kernel, fetched at the same time over the device's one connection. */
 export async function gatherDeviceFacts(conn: Connection): Promise<DeviceFacts> {
   const [ports, docker, k] = await Promise.all([
     discoverPorts(conn),
-    fetchDockerState(conn.docker).catch((e: unknown) => {
-      throw translateDockerError(e);
-    }),
+    fetchDockerState(conn.docker)
+      .then((state) => withAliases(conn.docker, state))
+      .catch((e: unknown) => {
+        throw translateDockerError(e);
+      }),
     readKernel(conn),
   ]);
   return {
