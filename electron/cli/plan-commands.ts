@@ -1,7 +1,7 @@
 // `portwright plan check|diff|apply|export`, `network rm`, `attach`, `detach`: the plan methods of
 // the core for scripts and field laptops.
 import { readFile } from 'node:fs/promises';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import type { PlanApplyResult, PlanCheckResult, PlanDiffResult, PlanExportResult } from '../core/contract.js';
 import { formatFinding } from '../core/plan/findings.js';
 import type { PlanDiff } from '../core/plan/types.js';
@@ -85,12 +85,22 @@ function printApply(io: CliIo, r: PlanApplyResult): void {
   }
   for (const s of r.steps) io.out(`  [${s.status}] ${s.description}\n`);
   if (r.ok) io.out(`Applied ${r.steps.length} step(s).\n`);
+  if (r.confirm?.confirmed) io.out('Confirmed over a fresh connection: the change stays.\n');
+}
+
+function parseSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 10 || n > 3600) throw new InvalidArgumentError('whole seconds from 10 to 3600');
+  return n;
 }
 
 function failApply(r: PlanApplyResult): never {
-  const back = r.rolledBack
-    ? 'Every step done before it was undone: the device is back as it was.'
-    : `Undoing failed too: ${(r.rollbackErrors ?? []).map((e) => e.message).join('; ')}. Check the device.`;
+  const back =
+    r.confirm && !r.rolledBack
+      ? `The device's watchdog reverts the change by itself within ${r.confirm.seconds} s of the start.`
+      : r.rolledBack
+        ? 'Every step done before it was undone: the device is back as it was.'
+        : `Undoing failed too: ${(r.rollbackErrors ?? []).map((e) => e.message).join('; ')}. Check the device.`;
   throw new CliFailure({
     code: r.error?.code ?? 'APPLY_FAILED',
     message: r.error?.message ?? 'the plan could not be applied',
@@ -150,8 +160,13 @@ export function addPlanCommands(program: Command, service: Service, io: CliIo): 
       .command('apply')
       .description('check the plan, show the diff, and apply it; a failed step undoes the ones before it')
       .argument('<file>', 'plan file')
-      .option('--yes', 'apply without asking'),
-  ).action(async (file: string, o: DeviceFlags & { yes?: boolean }) => {
+      .option('--yes', 'apply without asking')
+      .option(
+        '--confirm-within <seconds>',
+        'commit-confirmed: the device reverts by itself unless a fresh connection confirms within this time',
+        parseSeconds,
+      ),
+  ).action(async (file: string, o: DeviceFlags & { yes?: boolean; confirmWithin?: number }) => {
     const text = await readPlan(io, file);
     const target = { target: o.device, ...connectOptions(o) };
     if (!o.yes) {
@@ -180,7 +195,12 @@ export function addPlanCommands(program: Command, service: Service, io: CliIo): 
             io.err(`${p.phase === 'rollback' ? 'undo' : 'step'} ${p.step}/${p.total} ${p.status}: ${p.description}\n`);
         });
     try {
-      const r = await call<PlanApplyResult>(service, 'planApply', { text, source: file, ...target });
+      const r = await call<PlanApplyResult>(service, 'planApply', {
+        text,
+        source: file,
+        ...target,
+        ...(o.confirmWithin !== undefined ? { confirmWithinSeconds: o.confirmWithin } : {}),
+      });
       if (o.json) io.out(json(r));
       else printApply(io, r);
       if (!r.ok) {

@@ -94,6 +94,8 @@ export interface PlanDiffResult extends PlanCheckResult {
 
 export interface PlanApplyResult extends ApplyResult {
   findings: Finding[];
+  /** With confirmWithinSeconds: the watchdog's token, and whether a fresh connection confirmed the change. */
+  confirm?: { token: string; seconds: number; confirmed: boolean };
 }
 
 export interface PlanExportResult {
@@ -131,7 +133,11 @@ export const contract = {
   ),
   planDiff: method<PlanDiffResult>()(onTarget.extend(planText), 'What applying a plan would change on a device'),
   planApply: method<PlanApplyResult>()(
-    onTarget.extend(planText),
+    onTarget.extend({
+      ...planText,
+      /** Commit-confirmed: the device reverts by itself unless a fresh connection confirms within this time. */
+      confirmWithinSeconds: z.int('whole seconds').min(10, 'at least 10 s').max(3600, 'at most an hour').optional(),
+    }),
     'Check and apply a plan; on failure every step done is undone',
   ),
   planExport: method<PlanExportResult>()(

@@ -163,8 +163,15 @@ export class Service {
       },
       planDiff: async ({ text, source, target, ...connect }) =>
         diffOnDevice(text, source, await this.connections.get(target, connect)),
-      planApply: async ({ text, source, target, ...connect }) =>
-        applyOnDevice(await this.planContext(target, connect), text, source),
+      planApply: async ({ text, source, target, confirmWithinSeconds, ...connect }) =>
+        applyOnDevice(
+          await this.planContext(target, connect),
+          text,
+          source,
+          confirmWithinSeconds === undefined
+            ? undefined
+            : { seconds: confirmWithinSeconds, fresh: () => this.connections.connect(target, connect) },
+        ),
       planExport: async ({ target, name, ...connect }) =>
         exportFromDevice(await this.connections.get(target, connect), name),
       networkRemove: async ({ target, name, ...connect }) =>

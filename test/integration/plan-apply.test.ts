@@ -251,4 +251,44 @@ describe.skipIf(skip)('plans on a namespace device', () => {
     expect(links.stdout).not.toContain('pw-field-a');
     await expect(docker.getNetwork('field-a').inspect()).rejects.toThrow();
   });
+
+  const confirmPlan = (): string =>
+    stringify({
+      version: 1,
+      name: 'confirmed',
+      networks: [{ name: 'field-c', driver: 'macvlan', port: 'eth2', ipv4: { subnet: '198.18.241.0/24' } }],
+      attachments: [{ container: 'hmi', network: 'field-c', ipv4: '198.18.241.20' }],
+    });
+
+  it('keeps a commit-confirmed change once a fresh connection confirms it', async () => {
+    const r = await call<PlanApplyResult>('planApply', { text: confirmPlan(), confirmWithinSeconds: 30 });
+    expect(r.ok).toBe(true);
+    expect(r.confirm).toMatchObject({ confirmed: true, seconds: 30 });
+    // The watchdog saw the confirmation and is gone, leaving the change in place.
+    const dir = `/tmp/portwright-confirm-${r.confirm?.token ?? ''}`;
+    await expect
+      .poll(async () => (await lab.exec('pl', `test -e ${dir} && echo there || echo gone`)).stdout.trim(), {
+        timeout: 5000,
+      })
+      .toBe('gone');
+    expect((await docker.getNetwork('field-c').inspect()).Name).toBe('field-c');
+    await call<PlanApplyResult>('detach', { container: 'hmi', network: 'field-c' });
+    await call<PlanApplyResult>('networkRemove', { name: 'field-c' });
+  });
+
+  it('reverts by itself when the link is cut during a commit-confirmed apply', async () => {
+    const before = await snapshot();
+    const window = 15;
+    const off = service.on('progress', (p) => {
+      if (p.phase === 'apply' && p.step === 1 && p.status === 'done') void lab.cut('pl');
+    });
+    const started = Date.now();
+    const r = await service.invoke('planApply', { target: 'pl', text: confirmPlan(), confirmWithinSeconds: window });
+    off();
+    // Whatever the tool saw (a dead link), the device must come back as it was within the window.
+    expect(r.ok && r.data.ok).toBe(false);
+    await expect.poll(() => snapshot(), { timeout: (window + 10) * 1000, interval: 1000 }).toEqual(before);
+    expect(Date.now() - started).toBeLessThan((window + 10) * 1000);
+    await lab.restore('pl');
+  }, 90_000);
 });

@@ -3,7 +3,7 @@
 import type Docker from 'dockerode';
 import type { ErrorInfo } from '../contract.js';
 import { translateDockerError } from '../docker/errors.js';
-import { OWNER_LABEL } from '../docker/types.js';
+import { OWNER_LABEL, type NetworkInfo } from '../docker/types.js';
 import { toErrorInfo } from '../errors.js';
 import { parseCidr } from './cidr.js';
 import type {
@@ -30,7 +30,17 @@ interface Step {
   run: () => Promise<void>;
   /** Set by run once it has changed something: how to take that back. */
   undo?: () => Promise<void>;
+  /** The same undo written down before anything runs, for the device's own watchdog. */
+  inverse: UndoOp[];
 }
+
+/** One undo action, as data: the commit-confirmed watchdog on the device replays these. */
+export type UndoOp =
+  | { op: 'create'; body: Record<string, unknown> }
+  | { op: 'remove'; network: string }
+  | { op: 'connect'; network: string; container: string; endpoint?: Endpoint }
+  | { op: 'disconnect'; network: string; container: string }
+  | { op: 'sh'; script: string };
 
 const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -129,6 +139,37 @@ function recreateBody(info: Docker.NetworkInspectInfo): Record<string, unknown> 
   };
 }
 
+/** A removed network brought back from what the inventory read (and its shim, if it had one). */
+function recreateOps(info: NetworkInfo): UndoOp[] {
+  const body = {
+    Name: info.name,
+    Driver: info.driver,
+    CheckDuplicate: true,
+    Internal: info.internal,
+    Attachable: info.attachable,
+    EnableIPv6: info.ipv6,
+    Options: info.options,
+    IPAM: {
+      Driver: info.ipam.driver,
+      Config: info.ipam.config.map((c) => ({
+        ...(c.subnet ? { Subnet: c.subnet } : {}),
+        ...(c.gateway ? { Gateway: c.gateway } : {}),
+        ...(c.ipRange ? { IPRange: c.ipRange } : {}),
+        ...(c.auxAddresses ? { AuxiliaryAddresses: c.auxAddresses } : {}),
+      })),
+    },
+    Labels: info.labels,
+  };
+  const ops: UndoOp[] = [{ op: 'create', body }];
+  const [iface, address] = info.labels[HOST_ACCESS_LABEL]?.split(' ') ?? [];
+  const parent = info.options.parent;
+  if (iface && address && parent) {
+    const fam = info.ipam.config.find((c) => (c.subnet ?? '').includes(':') === address.includes(':'));
+    ops.push({ op: 'sh', script: shimScript(iface, address, parent, fam?.ipRange ?? fam?.subnet) });
+  }
+  return ops;
+}
+
 function planSteps(diff: PlanDiff, hands: DeviceHands): Step[] {
   const { docker: d, sh } = hands;
   const steps: Step[] = [];
@@ -140,6 +181,7 @@ function planSteps(diff: PlanDiff, hands: DeviceHands): Step[] {
   const disconnectStep = (a: { container: string; network: string; from?: Endpoint }, why: string): Step => {
     const step: Step = {
       description: `disconnect ${a.container} from ${a.network} (${why})`,
+      inverse: [{ op: 'connect', network: a.network, container: a.container, ...(a.from ? { endpoint: a.from } : {}) }],
       run: async () => {
         await disconnect(a.container, a.network);
         step.undo = () => connect(a.container, a.network, a.from);
@@ -150,6 +192,7 @@ function planSteps(diff: PlanDiff, hands: DeviceHands): Step[] {
   const removeStep = (n: NetworkChange): Step => {
     const step: Step = {
       description: `remove network ${n.name}${n.action === 'replace' ? ' (to recreate it)' : ''}`,
+      inverse: n.current ? recreateOps(n.current) : [],
       run: async () => {
         const info = await docker<Docker.NetworkInspectInfo>(() => d.getNetwork(n.name).inspect());
         const shim = info.Labels?.[HOST_ACCESS_LABEL]?.split(' ');
@@ -172,6 +215,7 @@ function planSteps(diff: PlanDiff, hands: DeviceHands): Step[] {
     const spec = n.wanted as NetSpec;
     const step: Step = {
       description: `create ${spec.driver} network ${spec.name}${spec.parent ? ` on ${spec.parent}` : ''}${spec.ipv4 ? ` ${spec.ipv4.subnet}` : ''}${spec.ipv6 ? ` ${spec.ipv6.subnet}` : ''}`,
+      inverse: [{ op: 'remove', network: spec.name }],
       run: async () => {
         const created = await docker(() =>
           d.createNetwork(createBody(spec, name) as unknown as Docker.NetworkCreateOptions),
@@ -185,6 +229,7 @@ function planSteps(diff: PlanDiff, hands: DeviceHands): Step[] {
     const ha = spec.hostAccess;
     const step: Step = {
       description: `add host access ${ha?.address ?? ''} on ${ha?.interface ?? ''}`,
+      inverse: ha ? [{ op: 'sh', script: shimDown(ha.interface) }] : [],
       run: async () => {
         if (!ha) return;
         // Undo first: a half-made shim (link added, address refused) must go too.
@@ -222,6 +267,7 @@ function planSteps(diff: PlanDiff, hands: DeviceHands): Step[] {
       if (action === 'readdress') steps.push(disconnectStep(a, 'to re-address'));
       const step: Step = {
         description: `connect ${a.container} to ${a.network}${a.to?.ipv4 ? ` at ${a.to.ipv4}` : ''}${a.to?.ipv6 ? ` at ${a.to.ipv6}` : ''}`,
+        inverse: [{ op: 'disconnect', network: a.network, container: a.container }],
         run: async () => {
           await connect(a.container, a.network, a.to);
           step.undo = () => disconnect(a.container, a.network);
@@ -231,6 +277,14 @@ function planSteps(diff: PlanDiff, hands: DeviceHands): Step[] {
     }
   }
   return steps;
+}
+
+/** Every step's undo, last step first: what the device's watchdog replays if the change is not confirmed. */
+export function undoOps(diff: PlanDiff): UndoOp[] {
+  const never = (): Promise<void> => Promise.reject(new Error('describe only'));
+  return planSteps(diff, { docker: undefined as unknown as Docker, sh: never })
+    .reverse()
+    .flatMap((s) => s.inverse);
 }
 
 /** The steps apply would run, in order (for the review screen and `plan diff`). */

@@ -4,9 +4,11 @@ import { execFile } from 'node:child_process';
 import { stringify } from 'yaml';
 import type { PlanApplyResult, PlanCheckResult, PlanDiffResult, PlanExportResult } from '../contract.js';
 import type { Connection } from '../devices/connections.js';
-import { PortwrightError } from '../errors.js';
+import { randomBytes } from 'node:crypto';
+import { PortwrightError, toErrorInfo } from '../errors.js';
 import type { Store } from '../store/db.js';
-import { applyDiff, describeSteps, type DeviceHands } from './apply.js';
+import { applyDiff, describeSteps, undoOps, type DeviceHands } from './apply.js';
+import { confirmCommand, startWatchdogCommand, watchdogScript } from './watchdog.js';
 import { checkPlanText } from './check.js';
 import { gatherDeviceFacts } from './device-facts.js';
 import { diffPlan } from './diff.js';
@@ -72,12 +74,18 @@ export async function diffOnDevice(
   };
 }
 
-function runLocally(script: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile('sh', ['-c', script], (err, _stdout, stderr) => {
-      if (err) reject(commandFailed(stderr || err.message));
-      else resolve();
+/** Runs a shell command on the device (or here, for `local`), optionally feeding it stdin. */
+export function runOn(
+  conn: Connection,
+  command: string,
+  input?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  if (conn.session) return conn.session.exec(command, { timeoutMs: 30_000, ...(input !== undefined ? { input } : {}) });
+  return new Promise((resolve) => {
+    const child = execFile('sh', ['-c', command], (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
     });
+    child.stdin?.end(input ?? '');
   });
 }
 
@@ -97,15 +105,12 @@ function commandFailed(stderr: string): PortwrightError {
 }
 
 export function handsOf(conn: Connection): DeviceHands {
-  const session = conn.session;
   return {
     docker: conn.docker,
-    sh: session
-      ? async (script) => {
-          const r = await session.exec(script, { timeoutMs: 30_000 });
-          if (r.code !== 0) throw commandFailed(r.stderr);
-        }
-      : runLocally,
+    sh: async (script) => {
+      const r = await runOn(conn, script);
+      if (r.code !== 0) throw commandFailed(r.stderr);
+    },
   };
 }
 
@@ -153,18 +158,72 @@ function refuse(findings: Finding[]): PortwrightError {
   });
 }
 
+export interface ConfirmOptions {
+  seconds: number;
+  /** A new connection to the device, not the one the change went over: proof it is still reachable. */
+  fresh: () => Promise<Connection>;
+}
+
 export async function applyOnDevice(
   ctx: PlanContext,
   text: string,
   source: string | undefined,
+  confirm?: ConfirmOptions,
 ): Promise<PlanApplyResult> {
   const { findings, diff } = await planAndDiff(text, source, ctx.conn);
   if (!diff) throw refuse(findings);
   if (diff.changeCount === 0) return { ok: true, planName: diff.planName, steps: [], findings };
-  return applyAndAudit(ctx, diff, findings, 'plan.apply', {
-    changes: diff.changeCount,
-    networks: diff.networks.map((n) => `${n.action} ${n.name}`),
+  const detail = { changes: diff.changeCount, networks: diff.networks.map((n) => `${n.action} ${n.name}`) };
+  if (!confirm) return applyAndAudit(ctx, diff, findings, 'plan.apply', detail);
+
+  const token = randomBytes(8).toString('hex');
+  const started = await runOn(
+    ctx.conn,
+    startWatchdogCommand(token),
+    watchdogScript(token, confirm.seconds, ctx.conn.socketPath, undoOps(diff)),
+  );
+  if (!started.stdout.includes('started'))
+    throw new PortwrightError({
+      code: 'WATCHDOG_FAILED',
+      message: 'could not start the revert watchdog on the device; nothing was changed',
+      hint: 'Commit-confirmed needs sh, /tmp and setsid or nohup on the device; apply without --confirm-within instead.',
+      detail: started.stderr.trim().slice(0, 500),
+    });
+  const result = await applyAndAudit(ctx, diff, findings, 'plan.apply', { ...detail, confirmWithin: confirm.seconds });
+  if (!result.ok) {
+    // Undone here already: stand the watchdog down. If that fails too, it reverts by itself.
+    if (result.rolledBack) await runOn(ctx.conn, confirmCommand(token, 'cancelled')).catch(() => undefined);
+    return { ...result, confirm: { token, seconds: confirm.seconds, confirmed: false } };
+  }
+  let answer = '';
+  try {
+    const fresh = await confirm.fresh();
+    try {
+      answer = (await runOn(fresh, confirmCommand(token))).stdout.trim();
+    } finally {
+      fresh.close();
+    }
+  } catch (e) {
+    answer = `unreachable: ${toErrorInfo(e).message}`;
+  }
+  const confirmed = answer === 'confirmed';
+  ctx.store.audit({
+    device: ctx.conn.target.kind === 'saved' ? (ctx.conn.target.device?.name ?? null) : null,
+    action: 'plan.confirm',
+    detail: { plan: diff.planName, token, answer },
+    result: confirmed ? 'ok' : 'failed',
   });
+  if (confirmed) return { ...result, confirm: { token, seconds: confirm.seconds, confirmed: true } };
+  return {
+    ...result,
+    ok: false,
+    confirm: { token, seconds: confirm.seconds, confirmed: false },
+    error: {
+      code: 'CONFIRM_FAILED',
+      message: `the change was applied but could not be confirmed over a fresh connection (${answer || 'no answer'})`,
+      hint: `The device reverts it by itself within ${confirm.seconds} s of the start of the apply.`,
+    },
+  };
 }
 
 export async function exportFromDevice(conn: Connection, name: string | undefined): Promise<PlanExportResult> {
