@@ -286,7 +286,7 @@ describe.skipIf(skip)('plans on a namespace device', () => {
     const r = await service.invoke('planApply', { target: 'pl', text: confirmPlan(), confirmWithinSeconds: window });
     off();
     // Whatever the tool saw (a dead link), the device must come back as it was within the window.
-    expect(r.ok && r.data.ok).toBe(false);
+    expect(r.ok && (r.data as PlanApplyResult).ok).toBe(false);
     await expect.poll(() => snapshot(), { timeout: (window + 10) * 1000, interval: 1000 }).toEqual(before);
     expect(Date.now() - started).toBeLessThan((window + 10) * 1000);
     await lab.restore('pl');

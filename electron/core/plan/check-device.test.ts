@@ -218,6 +218,16 @@ describe('plan check against a device', () => {
     expect(codes(plan(nets))).toContain(expected);
   });
 
+  it('refuses a host access shim name the device already uses', () => {
+    expect(
+      codes(
+        plan(
+          '  - { name: n, driver: macvlan, port: eth3, ipv4: { subnet: 198.18.60.0/24 }, hostAccess: { address: 198.18.60.3, interface: eth1 } }\n',
+        ),
+      ),
+    ).toContain('error SHIM_NAME_TAKEN networks[0].hostAccess.interface');
+  });
+
   it('refuses a subnet holding the gateway the session returns through', () => {
     const f = facts({ sshClient: '203.0.113.7' });
     expect(codes(plan('  - { name: n, driver: bridge, ipv4: { subnet: 198.18.0.0/28 } }\n'), f)).toContain(

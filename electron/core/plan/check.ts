@@ -15,7 +15,7 @@ import { KERNEL_OPTION, type DeviceFacts, type KernelFeature } from './facts.js'
 import { Findings, type Finding, type PathKey } from './findings.js';
 import { parsePlanText, withPositions, type PlanDraft } from './parse.js';
 import { MODES, type Addressing, type Plan, type PlanAttachment, type PlanNetwork } from './schema.js';
-import { isOwned, parentOf, shimName, specChanges, specFromDocker, specFromPlan } from './spec.js';
+import { HOST_ACCESS_LABEL, isOwned, parentOf, shimName, specChanges, specFromDocker, specFromPlan } from './spec.js';
 import type { NetworkInfo } from '../docker/types.js';
 import { networkToPlan } from './export.js';
 import type { Port } from '../ports/types.js';
@@ -449,6 +449,19 @@ function checkAttachment(
         `${ad.text} is in ${a.network}'s exclude list`,
         'Excluded addresses belong to other hosts; pick another one.',
       );
+    if (
+      nf.hostAccess &&
+      nf.hostAccess.family === family &&
+      fam.range &&
+      contains(fam.subnet, ad) &&
+      !contains(fam.range, ad)
+    )
+      out.warn(
+        ap,
+        'HOST_ACCESS_UNREACHABLE',
+        `${ad.text} is outside ${a.network}'s range ${fam.range.text}, which is all the host access shim routes`,
+        `Pick an address inside ${fam.range.text} if the device itself must reach this container.`,
+      );
   }
 }
 
@@ -727,6 +740,17 @@ function liveChecks(out: Findings, draft: PlanDraft, nets: Map<string, NetFacts>
             `Docker ${facts.docker.engine.version} allows one ${n.driver} network per parent; use a VLAN (vlan: N) or remove ${other.name}.`,
           );
       }
+    }
+    if (n.hostAccess && n.driver === 'macvlan') {
+      const shim = n.hostAccess.interface ?? shimName(n.name);
+      const ours = current?.labels[HOST_ACCESS_LABEL]?.split(' ')[0] === shim;
+      if (ports.has(shim) && !ours)
+        out.error(
+          [...p, 'hostAccess', 'interface'],
+          'SHIM_NAME_TAKEN',
+          `the device already has an interface ${shim}`,
+          'Name the shim yourself: hostAccess.interface, at most 15 characters.',
+        );
     }
     for (const family of [4, 6] as const) {
       const fam = family === 4 ? nf.v4 : nf.v6;
