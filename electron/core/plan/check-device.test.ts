@@ -186,7 +186,7 @@ describe('plan check against a device', () => {
     ],
     [
       'a subnet the device routes elsewhere',
-      '  - { name: n, driver: bridge, ipv4: { subnet: 198.18.40.0/26 } }\n',
+      '  - { name: n, driver: bridge, ipv4: { subnet: 198.18.40.0/23 } }\n',
       'error SUBNET_OVERLAP_ROUTE networks[0].ipv4.subnet',
     ],
     [
@@ -216,6 +216,22 @@ describe('plan check against a device', () => {
     ],
   ])('finds %s', (_what, nets, expected) => {
     expect(codes(plan(nets))).toContain(expected);
+  });
+
+  it('lets a macvlan sit inside a broad routed prefix, and warns for a bridge there', () => {
+    const f = facts();
+    f.ports[0]?.routes.push({ dst: '198.16.0.0/12', via: '198.18.0.1', family: 4 });
+    // A parent without networks on it: eth1's VLAN 8 (eth3 carries ipvlan, eth4 is down).
+    const vlans = {
+      ...f,
+      kernel: { release: 'x', features: { macvlan: 'yes', ipvlan: 'yes', vlan: 'yes' } as const, source: 't' },
+    };
+    expect(
+      codes(plan('  - { name: n, driver: macvlan, port: eth1, vlan: 8, ipv4: { subnet: 198.19.60.0/24 } }\n'), vlans),
+    ).toEqual([]);
+    expect(codes(plan('  - { name: n, driver: bridge, ipv4: { subnet: 198.19.60.0/24 } }\n'), f)).toEqual([
+      'warning ROUTE_COVERS_SUBNET networks[0].ipv4.subnet',
+    ]);
   });
 
   it('refuses a host access shim name the device already uses', () => {

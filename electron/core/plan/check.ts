@@ -834,6 +834,18 @@ function liveChecks(out: Findings, draft: PlanDraft, nets: Map<string, NetFacts>
         for (const r of port.routes) {
           const rc = parseCidr(r.dst);
           if (!rc || rc.family !== family || rc.prefix === 0 || !r.via || !overlaps(rc, sub)) continue;
+          if (rc.prefix < sub.prefix) {
+            // A broader route (a whole site via the management gateway) only matters where the device
+            // itself gets a route into the subnet: a bridge, or a host access shim.
+            if (n.driver === 'bridge' || n.hostAccess)
+              out.warn(
+                sp,
+                'ROUTE_COVERS_SUBNET',
+                `the device routes ${rc.text} via ${r.via}; once ${sub.text} is local, hosts in it behind that gateway are out of the device's reach`,
+                'Fine if nothing in this subnet lives behind that gateway; else pick another subnet.',
+              );
+            continue;
+          }
           out.error(
             sp,
             'SUBNET_OVERLAP_ROUTE',
