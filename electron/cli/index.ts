@@ -5,6 +5,7 @@ import type { ContainerInfo, NetworkInfo } from '../core/docker/types.js';
 import type { Port } from '../core/ports/types.js';
 import type { Device } from '../core/store/schemas.js';
 import { addPlanCommands } from './plan-commands.js';
+import { missingSecret, promptFor, secretFromStdin, secretUnavailable, type SecretKind } from './secret-input.js';
 import { table } from './table.js';
 import type { ErrorInfo } from '../core/contract.js';
 import { formatErrorLine } from '../core/errors.js';
@@ -17,7 +18,23 @@ export interface CliIo {
   confirm?: (question: string) => Promise<boolean>;
   /** Reads a file the user named (plans). */
   readFile?: (path: string) => Promise<string>;
+  /** Reads all of stdin (--password-stdin). */
+  readStdin?: () => Promise<string>;
+  /** Asks for a secret on a terminal with echo off; absent when there is none. Null: cancelled. */
+  askSecret?: (prompt: string) => Promise<string | null>;
 }
+
+/**
+ * Where a command's missing password or passphrase comes from: the flag of the command running, and
+ * the terminal. Kept per service so that every command calling `call` gets it, plan commands too.
+ */
+interface SecretSource {
+  io: CliIo;
+  passwordStdin: boolean;
+  /** What stdin held, read once at the first need. */
+  stdin?: string;
+}
+const secretSources = new WeakMap<Service, SecretSource>();
 
 /** Ends the command with this exit code; what to say was already said. */
 export class CliExit extends Error {
@@ -32,11 +49,68 @@ export class CliFailure extends Error {
   }
 }
 
-/** Calls a core method and unwraps its result; failures become one clear line and exit 1. */
+/**
+ * Calls a core method and unwraps its result; failures become one clear line and exit 1. When the
+ * device needs a password or key passphrase that was not given, it is asked for (or read from stdin
+ * with --password-stdin) and the call is made again with it. Secrets live only in this call.
+ */
 export async function call<T>(service: Service, method: string, input: unknown): Promise<T> {
-  const result = await service.invoke(method, input);
-  if (!result.ok) throw new CliFailure(result.error);
-  return result.data as T;
+  const secrets: { password?: string; passphrase?: string } = {};
+  // At most one retry per kind: a device behind a jump host may need a passphrase and a password.
+  for (;;) {
+    const result = await service.invoke(method, withSecrets(input, secrets));
+    if (result.ok) return result.data as T;
+    const target = targetOf(input);
+    const kind = missingSecret(result.error, target);
+    if (!kind || secrets[kind] !== undefined) throw new CliFailure(result.error);
+    secrets[kind] = await obtainSecret(secretSources.get(service), kind, target, result.error);
+  }
+}
+
+/** The secrets go where the method takes its connect options: `connect` (device add) or the top level. */
+function withSecrets(input: unknown, secrets: { password?: string; passphrase?: string }): unknown {
+  if (secrets.password === undefined && secrets.passphrase === undefined) return input;
+  if (typeof input !== 'object' || input === null) return input;
+  const record = input as Record<string, unknown>;
+  if (typeof record.device === 'object' && record.device !== null) {
+    const connect = typeof record.connect === 'object' && record.connect !== null ? record.connect : {};
+    return { ...record, connect: { ...connect, ...secrets } };
+  }
+  return { ...record, ...secrets };
+}
+
+/** The device a call is about, for the prompt: its target, or the device being added. */
+function targetOf(input: unknown): string {
+  if (typeof input !== 'object' || input === null) return 'the device';
+  const record = input as { target?: unknown; device?: { name?: unknown } };
+  if (typeof record.target === 'string') return record.target;
+  if (typeof record.device?.name === 'string') return record.device.name;
+  return 'the device';
+}
+
+async function obtainSecret(
+  source: SecretSource | undefined,
+  kind: SecretKind,
+  target: string,
+  error: ErrorInfo,
+): Promise<string> {
+  if (source?.passwordStdin && source.io.readStdin) {
+    source.stdin ??= await source.io.readStdin();
+    if (source.stdin === '') {
+      throw new CliFailure({
+        code: 'INVALID_INPUT',
+        message: '--password-stdin was given but nothing came on stdin',
+        hint: `Pipe the ${kind} in, e.g. \`printf '%s\\n' "$SECRET" | portwright … --password-stdin\`.`,
+      });
+    }
+    return secretFromStdin(source.stdin);
+  }
+  if (source?.io.askSecret) {
+    const answer = await source.io.askSecret(promptFor(kind, target));
+    if (answer === null) throw new CliFailure({ code: 'CANCELLED', message: `no ${kind} given` });
+    return answer;
+  }
+  throw new CliFailure(secretUnavailable(kind, error));
 }
 
 export function buildProgram(service: Service, io: CliIo): Command {
@@ -46,6 +120,12 @@ export function buildProgram(service: Service, io: CliIo): Command {
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showHelpAfterError('(run `portwright --help` for usage)')
     .exitOverride();
+
+  const secrets: SecretSource = { io, passwordStdin: false };
+  secretSources.set(service, secrets);
+  program.hook('preAction', (_program, action) => {
+    secrets.passwordStdin = action.opts<{ passwordStdin?: boolean }>().passwordStdin === true;
+  });
 
   program
     .command('info')
@@ -72,6 +152,9 @@ export function buildProgram(service: Service, io: CliIo): Command {
     .option('--port <port>', 'SSH port', parsePort, 22)
     .option('--user <user>', 'SSH user', 'root')
     .option('--identity <file>', 'private key file (default: ssh-agent)')
+    .addOption(
+      new Option('--auth <method>', 'how to log in (default: key with --identity, else agent)').choices(AUTH_METHODS),
+    )
     .option('--jump <user@host[:port]>', 'jump host, like ssh -J', parseJump)
     .option('--docker-socket <path>', 'Docker socket path on the device (default: detected)')
     .option('--tag <tag...>', 'tags')
@@ -80,6 +163,7 @@ export function buildProgram(service: Service, io: CliIo): Command {
       new Option('--accept-new-host-key', 'trust the host key if the device was never seen').conflicts('hostKey'),
     )
     .option('--host-key <SHA256:…>', 'trust exactly this host key')
+    .option(...PASSWORD_STDIN)
     .option('--json', 'machine-readable output')
     .action(async (name: string, o: DeviceAddOptions) => {
       const saved = await call<DeviceDetails>(service, 'deviceAdd', {
@@ -88,7 +172,7 @@ export function buildProgram(service: Service, io: CliIo): Command {
           host: o.host,
           port: o.port,
           user: o.user,
-          auth: o.identity ? 'key' : 'agent',
+          auth: o.auth ?? (o.identity ? 'key' : 'agent'),
           ...(o.identity ? { identityFile: o.identity } : {}),
           ...(o.jump ? { jump: o.jump } : {}),
           ...(o.dockerSocket ? { dockerSocket: o.dockerSocket } : {}),
@@ -268,9 +352,14 @@ export interface ConnectFlags {
   identity?: string;
   acceptNewHostKey?: boolean;
   hostKey?: string;
+  /** Read by `call` when a secret is needed (see the preAction hook), never passed on as is. */
+  passwordStdin?: boolean;
 }
 
+const AUTH_METHODS = ['key', 'agent', 'password', 'keyboard-interactive'] as const;
+
 interface DeviceAddOptions extends ConnectFlags {
+  auth?: (typeof AUTH_METHODS)[number];
   host: string;
   port: number;
   user: string;
@@ -288,8 +377,15 @@ export function withConnectOptions(cmd: Command): Command {
       new Option('--accept-new-host-key', 'trust the host key if the device was never seen').conflicts('hostKey'),
     )
     .option('--host-key <SHA256:…>', 'trust exactly this host key (also re-pins a changed key)')
+    .option(...PASSWORD_STDIN)
     .option('--json', 'machine-readable output');
 }
+
+/** Passwords never go on the command line (ps, shell history): a terminal prompt, or stdin. */
+const PASSWORD_STDIN = [
+  '--password-stdin',
+  'read the password (or key passphrase) from stdin instead of asking on the terminal',
+] as const;
 
 export function connectOptions(o: ConnectFlags): { identity?: string; acceptNewHostKey?: boolean; hostKey?: string } {
   return {

@@ -1,17 +1,19 @@
 // The portwright CLI as a user runs it (a real process, real exit codes) against lab devices:
 // saving devices, trusting host keys, reaching Docker, and refusing what must be refused.
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NetworkInfo } from '../../electron/core/docker/types.js';
 import type { Port } from '../../electron/core/ports/types.js';
+import { openStore } from '../../electron/core/store/db.js';
 import { startLab, stopLab, type Lab } from '../lab/index.js';
 import { labSkipReason } from './support.js';
 
 const skip = await labSkipReason();
+const OPERATOR_PASSWORD = 'Field-Pass-7x';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 describe.skipIf(skip)('portwright CLI against lab devices', () => {
@@ -19,6 +21,14 @@ describe.skipIf(skip)('portwright CLI against lab devices', () => {
   let home: string;
 
   function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+    return cliWithStdin(undefined, ...args);
+  }
+
+  /** The CLI with `stdin` piped in (a script's `printf … | portwright …`); no terminal either way. */
+  function cliWithStdin(
+    stdin: string | undefined,
+    ...args: string[]
+  ): Promise<{ code: number; out: string; err: string }> {
     return new Promise((done) => {
       // HOME too: the user's real ~/.ssh/known_hosts must not decide anything here.
       const child = spawn(process.execPath, [join(ROOT, 'bin/portwright.mjs'), ...args], {
@@ -29,6 +39,7 @@ describe.skipIf(skip)('portwright CLI against lab devices', () => {
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       child.stderr.on('data', (d: Buffer) => (err += d.toString()));
       child.on('close', (code) => done({ code: code ?? -1, out, err }));
+      if (stdin !== undefined) child.stdin.end(stdin);
     });
   }
 
@@ -52,7 +63,12 @@ describe.skipIf(skip)('portwright CLI against lab devices', () => {
 
   beforeAll(async () => {
     home = await mkdtemp(join(tmpdir(), 'pw-cli-'));
-    lab = await startLab({ devices: [{ name: 'gw' }, { name: 'old', ssh: 'dropbear', fieldPorts: 1 }] });
+    lab = await startLab({
+      devices: [
+        { name: 'gw', users: [{ name: 'operator', docker: true, password: OPERATOR_PASSWORD }] },
+        { name: 'old', ssh: 'dropbear', fieldPorts: 1 },
+      ],
+    });
   });
   afterAll(async () => {
     if (lab) await stopLab(lab);
@@ -121,6 +137,65 @@ describe.skipIf(skip)('portwright CLI against lab devices', () => {
     const text = await cli('ports', 'gw');
     expect(text.out).toMatch(/^eth0 \(mgmt\)\s+veth/m);
     expect(text.out).toMatch(/^eth1\s+veth\s+virtual\s+up.*field-a$/m);
+  });
+
+  it('logs in with a password piped in by --password-stdin, and never shows or keeps it', async () => {
+    const gw = lab.device('gw');
+    const piped = `${OPERATOR_PASSWORD}\n`;
+    const add = await cliWithStdin(
+      piped,
+      'device',
+      'add',
+      'gw-op',
+      '--host',
+      gw.host,
+      '--port',
+      String(gw.port),
+      '--user',
+      'operator',
+      '--auth',
+      'password',
+      '--host-key',
+      gw.hostKey.fingerprint,
+      '--password-stdin',
+    );
+    expect(add.err).toBe('');
+    expect(add.code).toBe(0);
+    expect(add.out).toMatch(/auth\s+password/);
+
+    const nets = await cliWithStdin(piped, 'networks', 'gw-op', '--json', '--password-stdin');
+    expect(nets.err).toBe('');
+    expect(nets.code).toBe(0);
+    expect((JSON.parse(nets.out) as NetworkInfo[]).map((n) => n.name)).toContain('bridge');
+    // An ssh:// target with no key: the piped password logs in too.
+    const url = `ssh://operator@${gw.host}:${gw.port}`;
+    const adhoc = await cliWithStdin(piped, 'device', 'test', url, '--password-stdin');
+    expect(adhoc.err).toBe('');
+    expect(adhoc.out).toContain('connected as operator');
+
+    // No terminal and no --password-stdin: one line saying how, exit 1.
+    const none = await cli('networks', 'gw-op');
+    expect(none.code).toBe(1);
+    expect(none.err.trim().split('\n')).toHaveLength(1);
+    expect(none.err).toMatch(/^error PASSWORD_NEEDED: .*--password-stdin/);
+    const wrong = await cliWithStdin('not-it\n', 'networks', 'gw-op', '--password-stdin');
+    expect(wrong.code).toBe(1);
+    expect(wrong.err).toContain('AUTH_FAILED');
+
+    for (const r of [add, nets, adhoc, none, wrong]) expect(r.out + r.err).not.toContain(OPERATOR_PASSWORD);
+    // The inventory (devices, audit log, secrets table), journal included, never holds it.
+    const dir = join(home, 'portwright');
+    for (const f of await readdir(dir)) {
+      expect((await readFile(join(dir, f))).includes(OPERATOR_PASSWORD), f).toBe(false);
+    }
+    const store = openStore(join(dir, 'portwright.db'));
+    try {
+      const audit = store.listAudit({ device: 'gw-op' });
+      expect(audit.map((a) => a.action)).toContain('device.add');
+      expect(JSON.stringify(audit)).not.toContain(OPERATOR_PASSWORD);
+    } finally {
+      store.close();
+    }
   });
 
   it('reaches a Dropbear device through its fallback', async () => {

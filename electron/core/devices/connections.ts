@@ -74,11 +74,13 @@ function authFor(method: Device['auth'] | undefined, identityFile: string | unde
           identityFile: identity,
           ...(o.passphrase !== undefined ? { passphrase: o.passphrase } : {}),
         };
+      // An ssh:// target with a password given and no key: the password is what the user means.
+      if (o.password !== undefined) return { kind: 'password', password: o.password };
       if (process.env.SSH_AUTH_SOCK) return { kind: 'agent' };
       throw new PortwrightError({
         code: 'NO_CREDENTIALS',
-        message: 'no key file given and no SSH agent running',
-        hint: 'Pass --identity ~/.ssh/id_ed25519, or start ssh-agent and ssh-add your key.',
+        message: 'no key file given, no SSH agent running, and no password',
+        hint: 'Pass --identity ~/.ssh/id_ed25519, start ssh-agent and ssh-add your key, or give the password.',
       });
   }
 }
@@ -123,7 +125,8 @@ export function resolveTarget(store: Store, spec: string, o: ConnectOptions): Ta
               host: device.jump.host,
               port: device.jump.port,
               username: device.jump.user,
-              auth: authFor(undefined, device.identityFile, o),
+              // The device's password is not the jump host's: the jump logs in with the key or agent.
+              auth: authFor(undefined, device.identityFile, { ...o, password: undefined }),
             },
           }
         : {}),
@@ -141,7 +144,7 @@ export interface ConnectionsOptions {
 
 export class Connections {
   private readonly open = new Map<string, Connection>();
-  private readonly strategies = new Map<string, ChannelStrategy>();
+  private readonly strategies = new Map<string, { strategy: ChannelStrategy; socketPath: string }>();
 
   constructor(private readonly o: ConnectionsOptions) {}
 
@@ -191,13 +194,20 @@ export class Connections {
       if (given.passphrase !== undefined) await secrets.set(secretAccount(saved.name, 'passphrase'), given.passphrase);
     }
     try {
-      const remembered = target.device ? store.getChannel(target.device.name)?.strategy : undefined;
-      const preferred = this.strategies.get(spec) ?? (isStrategy(remembered) ? remembered : undefined);
+      const last = target.device ? store.getChannel(target.device.name) : undefined;
+      const remembered =
+        this.strategies.get(spec) ??
+        (last && isStrategy(last.strategy) ? { strategy: last.strategy, socketPath: last.socketPath } : undefined);
       const tunnel = await openDockerTunnel(session, {
         ...(ep.dockerSocket ? { socketPath: ep.dockerSocket } : {}),
-        ...(preferred ? { preferred } : {}),
+        ...(remembered ? { preferred: remembered.strategy, preferredSocket: remembered.socketPath } : {}),
       });
-      this.strategies.set(spec, tunnel.strategy);
+      this.strategies.set(spec, { strategy: tunnel.strategy, socketPath: tunnel.socketPath });
+      // Channels of a lost connection never answer: drop them, so calls in flight fail now and later
+      // ones open fresh channels once the session is back (instead of waiting forever on a dead one).
+      session.on('state', (c) => {
+        if (c.state === 'lost' || c.state === 'closed') tunnel.agent.destroy();
+      });
       if (target.device) store.rememberChannel(target.device.name, tunnel.strategy, tunnel.socketPath);
       return {
         target,

@@ -24,6 +24,10 @@ export interface TunnelOptions {
   socketPath?: string;
   /** The strategy that worked last time for this device: tried first. */
   preferred?: ChannelStrategy;
+  /** The socket it reached last time (with `preferred`): tried first, before any probe. */
+  preferredSocket?: string;
+  /** Stream-local channels opened while the tunnel is set up, for the first calls. Default 4. */
+  preopen?: number;
 }
 
 function quote(s: string): string {
@@ -97,13 +101,12 @@ function opener(session: SshSession, strategy: ChannelStrategy, socketPath: stri
 }
 
 /**
- * GET /_ping over one fresh channel: proves the whole path, and is cheap. The engine answers and
- * closes (Connection: close). On an exec channel the remote command then exits and the server
- * closes the channel: we must not close it too, since Dropbear 2022.x aborts the whole session
- * (assertion `!channel->sent_close`) when both ends close at once. A stream-local channel stays
- * half-open until we close our side.
+ * GET /_ping over one fresh exec channel: proves the whole path (the bridge command runs and reaches
+ * the engine), and is cheap. The engine answers and closes (Connection: close); the remote command
+ * then exits and the server closes the channel. We must not close it too, since Dropbear 2022.x
+ * aborts the whole session (assertion `!channel->sent_close`) when both ends close at once.
  */
-async function ping(open: () => Promise<Duplex>, closeAfterAnswer: boolean, timeoutMs: number): Promise<void> {
+async function ping(open: () => Promise<Duplex>, timeoutMs: number): Promise<void> {
   const stream = await open();
   await new Promise<void>((resolve, reject) => {
     let buf = '';
@@ -123,11 +126,6 @@ async function ping(open: () => Promise<Duplex>, closeAfterAnswer: boolean, time
       clearTimeout(timer);
       reject(e);
     });
-    stream.on('end', () => {
-      if (!closeAfterAnswer) return;
-      stream.end();
-      settle();
-    });
     stream.on('close', settle);
     stream.write('GET /_ping HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n');
   });
@@ -143,19 +141,55 @@ function tunnelFor(session: SshSession, strategy: ChannelStrategy, socketPath: s
   return { docker, strategy, socketPath, agent };
 }
 
+/**
+ * Opens `count` stream-local channels to the socket at once (one round trip for all). OpenSSH
+ * connects to the socket before it confirms a channel, so an open channel is proof enough that the
+ * socket is there and this user may use it; a refusal (Dropbear, no such socket, no permission,
+ * forwarding disabled) comes back as a failed open. Resolves with the channels that opened.
+ */
+async function openStreamLocal(session: SshSession, socketPath: string, count: number): Promise<Duplex[]> {
+  const results = await Promise.allSettled(
+    Array.from({ length: Math.max(1, count) }, () => session.openStreamLocal(socketPath)),
+  );
+  return results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+}
+
+function runProbe(session: SshSession, candidates: string[]): Promise<Probe> {
+  const probing = session.exec(probeScript(candidates), { timeoutMs: 15_000 }).then((r) => parseProbe(r.stdout));
+  // It may be left unread when stream-local answers first; its failure then matters to no one.
+  probing.catch(() => undefined);
+  return probing;
+}
+
 export async function openDockerTunnel(session: SshSession, opts: TunnelOptions = {}): Promise<DockerTunnel> {
   const candidates = opts.socketPath ? [opts.socketPath] : SOCKET_CANDIDATES;
-  // The common case, OpenSSH and the first socket, is tried while the probe runs: it saves the
-  // probe's round trips. Its outcome counts only if the probe agrees on the socket.
-  const guess = candidates[0] ?? '/var/run/docker.sock';
-  const optimistic =
-    !opts.preferred || opts.preferred === 'stream-local'
-      ? ping(opener(session, 'stream-local', guess), true, 10_000).then(
-          () => true,
-          () => false,
-        )
-      : Promise.resolve(false);
-  const probe = parseProbe((await session.exec(probeScript(candidates), { timeoutMs: 15_000 })).stdout);
+  // The socket that worked last time, or the first candidate: the common case (OpenSSH, the usual
+  // socket) is settled in one round trip, with no probe at all.
+  const guess = opts.socketPath ?? opts.preferredSocket ?? candidates[0] ?? '/var/run/docker.sock';
+  const tryStreamLocal = !opts.preferred || opts.preferred === 'stream-local';
+
+  // A remembered exec strategy is proven by one /_ping over it; only a failure sends us probing.
+  if (opts.preferred && !tryStreamLocal) {
+    const ok = await ping(opener(session, opts.preferred, guess), 10_000).then(
+      () => true,
+      () => false,
+    );
+    if (ok) return tunnelFor(session, opts.preferred, guess);
+  }
+
+  // On first contact the probe runs alongside the stream-local attempt, so a device that refuses
+  // stream-local (Dropbear) loses no round trip to it; with a remembered strategy it waits.
+  const early = opts.preferred ? undefined : runProbe(session, candidates);
+  if (tryStreamLocal) {
+    const opened = await openStreamLocal(session, guess, opts.preopen ?? 4);
+    if (opened.length) {
+      const tunnel = tunnelFor(session, 'stream-local', guess);
+      tunnel.agent.adopt(opened);
+      return tunnel;
+    }
+  }
+
+  const probe = await (early ?? runProbe(session, candidates));
   const usable = probe.sockets.find((s) => s.access === 'ok');
   if (!usable) {
     const denied = probe.sockets.find((s) => s.access === 'denied');
@@ -175,8 +209,6 @@ export async function openDockerTunnel(session: SshSession, opts: TunnelOptions 
     });
   }
 
-  if (usable.path === guess && (await optimistic)) return tunnelFor(session, 'stream-local', usable.path);
-
   const order = opts.preferred ? [opts.preferred, ...STRATEGIES.filter((s) => s !== opts.preferred)] : [...STRATEGIES];
   const tried: string[] = [];
   for (const strategy of order) {
@@ -184,9 +216,23 @@ export async function openDockerTunnel(session: SshSession, opts: TunnelOptions 
       tried.push(`${strategy}: not available`);
       continue;
     }
+    if (strategy === 'stream-local') {
+      if (tryStreamLocal && usable.path === guess) {
+        tried.push('stream-local: refused');
+        continue;
+      }
+      const opened = await openStreamLocal(session, usable.path, opts.preopen ?? 4).catch(() => []);
+      if (opened.length === 0) {
+        tried.push('stream-local: refused');
+        continue;
+      }
+      const tunnel = tunnelFor(session, 'stream-local', usable.path);
+      tunnel.agent.adopt(opened);
+      return tunnel;
+    }
     const open = opener(session, strategy, usable.path);
     try {
-      await ping(open, strategy === 'stream-local', 10_000);
+      await ping(open, 10_000);
     } catch (e) {
       tried.push(`${strategy}: ${e instanceof Error ? e.message : String(e)}`);
       continue;

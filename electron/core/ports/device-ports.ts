@@ -2,6 +2,7 @@
 // locally for `local`), with the Docker networks that use each port as their parent.
 import { execFile } from 'node:child_process';
 import type { Connection } from '../devices/connections.js';
+import type { SshSession } from '../ssh/session.js';
 import { translateDockerError } from '../docker/errors.js';
 import { fetchNetworks } from '../docker/inventory.js';
 import type { NetworkInfo } from '../docker/types.js';
@@ -32,24 +33,28 @@ export function attachNetworks(ports: Port[], networks: NetworkInfo[]): Port[] {
   }));
 }
 
-export async function discoverPorts(conn: Connection): Promise<Port[]> {
-  let output: string;
-  if (conn.session) {
-    const r = await conn.session.exec(PORTS_SCRIPT, { timeoutMs: 20_000 });
-    if (!r.stdout.includes('@@end')) {
-      throw new PortwrightError({
-        code: 'PORTS_UNREADABLE',
-        message: "could not read the device's network interfaces",
-        hint: 'The device needs a POSIX shell and /sys; see the detail for what its shell said.',
-        detail: r.stderr.trim().slice(0, 500),
-      });
-    }
-    output = r.stdout;
-  } else {
-    output = await runLocally(PORTS_SCRIPT);
+/** Runs the discovery script on the device (or here, for `local`) and parses what it prints. */
+export async function readPorts(session: SshSession | undefined): Promise<Port[]> {
+  if (!session) return parsePorts(await runLocally(PORTS_SCRIPT));
+  const r = await session.exec(PORTS_SCRIPT, { timeoutMs: 20_000 });
+  if (!r.stdout.includes('@@end')) {
+    throw new PortwrightError({
+      code: 'PORTS_UNREADABLE',
+      message: "could not read the device's network interfaces",
+      hint: 'The device needs a POSIX shell and /sys; see the detail for what its shell said.',
+      detail: r.stderr.trim().slice(0, 500),
+    });
   }
-  const networks = await fetchNetworks(conn.docker).catch((e: unknown) => {
-    throw translateDockerError(e);
-  });
-  return attachNetworks(parsePorts(output), networks);
+  return parsePorts(r.stdout);
+}
+
+export async function discoverPorts(conn: Connection): Promise<Port[]> {
+  // The script and the Docker calls travel on separate channels: wait for both at once.
+  const [ports, networks] = await Promise.all([
+    readPorts(conn.session),
+    fetchNetworks(conn.docker).catch((e: unknown) => {
+      throw translateDockerError(e);
+    }),
+  ]);
+  return attachNetworks(ports, networks);
 }

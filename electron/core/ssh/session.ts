@@ -37,6 +37,8 @@ export interface SessionOptions extends Endpoint {
   keepaliveCountMax?: number;
   /** Reconnect after a lost connection. Default on, 0.5 s doubling to 15 s. */
   reconnect?: { enabled: boolean; initialDelayMs?: number; maxDelayMs?: number };
+  /** ssh2's protocol trace, for diagnosing a connection (and for counting its round trips). */
+  debug?: (message: string) => void;
 }
 
 export type SessionState = 'idle' | 'connecting' | 'connected' | 'lost' | 'reconnecting' | 'closed';
@@ -93,9 +95,12 @@ export class SshSession extends EventEmitter<{ state: [StateChange] }> {
 
   private async establish(): Promise<void> {
     const o = this.options;
+    // Keys are read and decrypted first: a missing passphrase should not cost a connection.
+    const jumpAuth = o.jump ? await authConfig(o.jump.auth, o.jump.username) : undefined;
+    const auth = await authConfig(o.auth, o.username);
     let sock: Duplex;
-    if (o.jump) {
-      const jump = await this.open(o.jump, await tcpConnect(o.jump.host, o.jump.port, this.timeout()));
+    if (o.jump && jumpAuth) {
+      const jump = await this.open(o.jump, jumpAuth, await tcpConnect(o.jump.host, o.jump.port, this.timeout()));
       this.jumpClient = jump;
       sock = await new Promise<Duplex>((resolve, reject) => {
         jump.forwardOut('127.0.0.1', 0, o.host, o.port, (err, stream) => {
@@ -106,7 +111,7 @@ export class SshSession extends EventEmitter<{ state: [StateChange] }> {
     } else {
       sock = await tcpConnect(o.host, o.port, this.timeout());
     }
-    const client = await this.open(o, sock);
+    const client = await this.open(o, auth, sock);
     this.client = client;
     // Only after ready: a failure from here on is a lost connection, not a failed connect.
     client.on('close', () => this.onClose(client));
@@ -117,9 +122,8 @@ export class SshSession extends EventEmitter<{ state: [StateChange] }> {
   }
 
   /** One authenticated ssh2 client over `sock`; the host key is checked before authentication. */
-  private async open(endpoint: Endpoint, sock: Duplex): Promise<Ssh2Client> {
+  private open(endpoint: Endpoint, { config: auth, key }: AuthSetup, sock: Duplex): Promise<Ssh2Client> {
     const o = this.options;
-    const auth = await authConfig(endpoint.auth);
     const client = new Client();
     return new Promise((resolve, reject) => {
       let settled = false;
@@ -151,6 +155,7 @@ export class SshSession extends EventEmitter<{ state: [StateChange] }> {
         // Stream-local forwarding is an OpenSSH extension; other servers refuse it themselves,
         // and the tunnel then falls back to another strategy.
         strictVendor: false,
+        ...(o.debug ? { debug: o.debug } : {}),
         hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
           Promise.resolve(o.checkHostKey(endpoint.host, endpoint.port, key)).then(
             () => verify(true),
@@ -162,6 +167,7 @@ export class SshSession extends EventEmitter<{ state: [StateChange] }> {
         },
         ...auth,
       });
+      if (key) signWithoutQuery(client, key);
     });
   }
 
@@ -282,7 +288,18 @@ export class SshSession extends EventEmitter<{ state: [StateChange] }> {
   }
 }
 
-async function authConfig(auth: Auth): Promise<Partial<ssh2.ConnectConfig>> {
+interface AuthSetup {
+  config: Partial<ssh2.ConnectConfig>;
+  /** The private key, parsed (and decrypted) before any connection is made. */
+  key?: ssh2.ParsedKey;
+}
+
+/**
+ * The ssh2 settings for one way of logging in. `authHandler` names only that method: ssh2's default
+ * starts with a `none` request that every real server refuses, one round trip for nothing. (An empty
+ * password keeps `none` first: that is how OpenSSH lets in an account without a password.)
+ */
+async function authConfig(auth: Auth, username: string): Promise<AuthSetup> {
   switch (auth.kind) {
     case 'key': {
       let privateKey: Buffer;
@@ -295,7 +312,11 @@ async function authConfig(auth: Auth): Promise<Partial<ssh2.ConnectConfig>> {
           hint: 'Check the path given with --identity.',
         });
       }
-      return { privateKey, ...(auth.passphrase !== undefined ? { passphrase: auth.passphrase } : {}) };
+      // Parsed (and decrypted, once) here: a missing or wrong passphrase is known before the device
+      // is contacted, and ssh2 gets the parsed key instead of parsing the file again.
+      const key = parsePrivateKey(privateKey, auth.passphrase, auth.identityFile);
+      const publickey: ssh2.PublicKeyAuthMethod = { type: 'publickey', username, key };
+      return { config: { authHandler: [publickey] }, key };
     }
     case 'agent': {
       const agent = auth.socket ?? process.env.SSH_AUTH_SOCK;
@@ -306,13 +327,98 @@ async function authConfig(auth: Auth): Promise<Partial<ssh2.ConnectConfig>> {
           hint: 'Start ssh-agent and add your key (ssh-add), or use a key file.',
         });
       }
-      return { agent };
+      return { config: { agent, authHandler: ['agent'] } };
     }
     case 'password':
-      return { password: auth.password };
+      return {
+        config: { password: auth.password, authHandler: auth.password === '' ? ['none', 'password'] : ['password'] },
+      };
     case 'keyboard-interactive':
-      return { tryKeyboard: true };
+      return { config: { tryKeyboard: true, authHandler: ['keyboard-interactive'] } };
   }
+}
+
+export function parsePrivateKey(data: Buffer, passphrase: string | undefined, file: string): ssh2.ParsedKey {
+  const parsed = ssh2.utils.parseKey(data, passphrase);
+  // A file may hold several keys; ssh2 logs in with the first.
+  const key = Array.isArray(parsed) ? (parsed as ssh2.ParsedKey[])[0] : parsed;
+  if (key instanceof Error || key === undefined) {
+    const detail = key?.message ?? 'no key in the file';
+    if (/no passphrase given/i.test(detail)) {
+      throw new PortwrightError({
+        code: 'KEY_PASSPHRASE_NEEDED',
+        message: `the key file ${file} is encrypted and needs its passphrase`,
+        hint: "Give the key's passphrase, or load the key into ssh-agent.",
+        detail,
+      });
+    }
+    if (passphrase !== undefined && /passphrase|decrypt|integrity/i.test(detail)) {
+      throw new PortwrightError({
+        code: 'KEY_PASSPHRASE',
+        message: `the passphrase for ${file} is wrong`,
+        hint: 'Check the passphrase, or load the key into ssh-agent.',
+        detail,
+      });
+    }
+    throw new PortwrightError({
+      code: 'KEY_INVALID',
+      message: `${file} is not a private key Portwright can read`,
+      hint: 'Use an OpenSSH or PEM private key (ed25519, ecdsa or rsa).',
+      detail,
+    });
+  }
+  if (!key.isPrivateKey()) {
+    throw new PortwrightError({
+      code: 'KEY_INVALID',
+      message: `${file} is a public key`,
+      hint: 'Give the private key file (the one without .pub).',
+    });
+  }
+  return key;
+}
+
+type SignCallback = (data: Buffer, done: (signature: Buffer) => void) => void;
+interface ProtocolAuth {
+  authPK(username: string, key: unknown, keyAlgo?: string | SignCallback, cbSign?: SignCallback): void;
+}
+
+/** The hash ssh2 signs with for each public key algorithm (see getKeyAlgos in ssh2's client.js). */
+function signHash(keyAlgo: string | undefined): string | undefined {
+  if (keyAlgo === 'rsa-sha2-256') return 'sha256';
+  if (keyAlgo === 'rsa-sha2-512') return 'sha512';
+  if (keyAlgo === 'ssh-rsa') return 'sha1';
+  return undefined;
+}
+
+/**
+ * ssh2 first asks whether the server would take our key (a publickey "query") and signs only after
+ * the yes: one more round trip. With one key file there is nothing to learn from asking, so send the
+ * signed request at once (RFC 4252 §7 allows either). ssh2 has no option for this: it wraps the
+ * client's protocol object, and leaves ssh2's own path in place if that object is not what we expect,
+ * for agent keys, and if signing fails here (ssh2 then reports it as before).
+ */
+function signWithoutQuery(client: Ssh2Client, key: ssh2.ParsedKey): void {
+  const proto = (client as unknown as { _protocol?: Partial<ProtocolAuth> })._protocol;
+  const authPK = proto?.authPK;
+  if (!proto || typeof authPK !== 'function') return;
+  const query = authPK.bind(proto);
+  proto.authPK = (username, pk, keyAlgo, cbSign) => {
+    if (cbSign || typeof keyAlgo === 'function' || pk !== key) {
+      query(username, pk, keyAlgo, cbSign);
+      return;
+    }
+    query(username, pk, keyAlgo, (data, done) => {
+      let signature: Buffer | Error;
+      try {
+        signature = key.sign(data, signHash(keyAlgo));
+      } catch (e) {
+        signature = e instanceof Error ? e : new Error(String(e));
+      }
+      // Nothing has been sent yet: fall back to ssh2's query, whose own signing reports the error.
+      if (signature instanceof Error) query(username, pk, keyAlgo);
+      else done(signature);
+    });
+  };
 }
 
 /** Opens the TCP connection ourselves: no-delay on (each Docker call is a few small packets), and a real timeout. */
