@@ -2,7 +2,7 @@
 // own kernel), each with SSH, Docker and field ports wired to peer namespaces. See README "The lab".
 import { randomBytes } from 'node:crypto';
 import { existsSync, openSync, closeSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -365,10 +365,8 @@ export async function startLab(options: LabOptions): Promise<Lab> {
       }),
     );
 
-    // From this computer to each device's port 22: loopback relay -> Unix socket -> socat in the hub.
-    const forwards = devices
-      .map((d) => `socat UNIX-LISTEN:${join(dir, d.name, 'ssh.sock')},fork,unlink-early TCP:${d.labAddress}:22 &`)
-      .join('\n');
+    // From this computer to each device's port 22: loopback relay -> Unix socket -> forwarder in the hub.
+    const forwards = devices.map((d) => `${join(dir, d.name, 'ssh.sock')}=${d.labAddress}:22`);
     const hubLog = openSync(join(dir, 'hub.log'), 'a');
     try {
       const hubPid = spawnDetached(
@@ -380,9 +378,11 @@ export async function startLab(options: LabOptions): Promise<Lab> {
           '--pid',
           '--fork',
           '--kill-child',
-          'sh',
-          '-c',
-          `${forwards}\nexec sleep infinity`,
+          process.execPath,
+          '--import',
+          'tsx',
+          join(PROJECT_ROOT, 'test/lab/hub-forward.ts'),
+          ...forwards,
         ],
         hubLog,
       );
@@ -402,6 +402,15 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     const ports = await waitFor(
       `the lab relay (see ${join(dir, 'hub.log')})`,
       async () => JSON.parse(await readFile(join(dir, 'relay-ports.json'), 'utf8')) as Record<string, number>,
+      20_000,
+    );
+
+    await waitFor(
+      `the hub's forwarders (see ${join(dir, 'hub.log')})`,
+      async () => {
+        for (const d of devices) await stat(join(dir, d.name, 'ssh.sock'));
+        return true;
+      },
       20_000,
     );
 
