@@ -6,6 +6,8 @@ import type { PlanApplyResult, PlanCheckResult, PlanDiffResult, PlanExportResult
 import { formatFinding } from '../core/plan/findings.js';
 import type { PlanDiff } from '../core/plan/types.js';
 import type { Service } from '../core/service.js';
+import type { AuditEntry } from '../core/store/schemas.js';
+import { table } from './table.js';
 import {
   call,
   CliExit,
@@ -86,6 +88,15 @@ function printApply(io: CliIo, r: PlanApplyResult): void {
   for (const s of r.steps) io.out(`  [${s.status}] ${s.description}\n`);
   if (r.ok) io.out(`Applied ${r.steps.length} step(s).\n`);
   if (r.confirm?.confirmed) io.out('Confirmed over a fresh connection: the change stays.\n');
+}
+
+function auditSummary(e: AuditEntry): string {
+  const d = (e.detail ?? {}) as Record<string, unknown>;
+  const text = (v: unknown): string[] => (typeof v === 'string' ? [v] : []);
+  const parts = e.action.startsWith('plan.')
+    ? [...text(d.plan), ...(Array.isArray(d.networks) ? (d.networks as unknown[]).map(String) : [])]
+    : [...text(d.container), ...text(d.network), ...text(d.fingerprint), ...text(d.host)];
+  return parts.join(', ') + (e.error ? ` (${e.error.code})` : '');
 }
 
 function parseSeconds(value: string): number {
@@ -231,6 +242,38 @@ export function addPlanCommands(program: Command, service: Service, io: CliIo): 
       io.err(`wrote ${o.output}\n`);
     } else io.out(text);
   });
+
+  program
+    .command('audit')
+    .description('the audit log, newest first: every change Portwright made to devices')
+    .argument('[device]', 'only this saved device')
+    .option('--limit <n>', 'at most this many entries', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a whole number from 1');
+      return n;
+    })
+    .option('--json', 'machine-readable output')
+    .action(async (device: string | undefined, o: { limit?: number; json?: boolean }) => {
+      const entries = await call<AuditEntry[]>(service, 'audit', {
+        ...(device ? { device } : {}),
+        ...(o.limit ? { limit: o.limit } : {}),
+      });
+      if (o.json) io.out(json(entries));
+      else if (entries.length === 0) io.out('Nothing in the audit log yet.\n');
+      else
+        io.out(
+          table(
+            ['WHEN', 'DEVICE', 'ACTION', 'RESULT', 'WHAT'],
+            entries.map((e) => [
+              e.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
+              e.device ?? '',
+              e.action,
+              e.result,
+              auditSummary(e),
+            ]),
+          ),
+        );
+    });
 
   const network = program.command('network').description('one network at a time');
   deviceOption(

@@ -5,7 +5,14 @@ import type { ContainerInfo, EngineInfo, NetworkInfo } from './docker/types.js';
 import type { Port } from './ports/types.js';
 import type { ApplyProgress, ApplyResult, Finding, PlanDiff } from './plan/types.js';
 import type { Plan } from './plan/schema.js';
-import { deviceInputSchema, deviceNameSchema, type Device, type TrustedHostKey } from './store/schemas.js';
+import {
+  auditQuerySchema,
+  deviceInputSchema,
+  deviceNameSchema,
+  type AuditEntry,
+  type Device,
+  type TrustedHostKey,
+} from './store/schemas.js';
 
 export interface ErrorInfo {
   /** Stable, machine-readable, e.g. `HOST_KEY_CHANGED`, `INVALID_INPUT`. */
@@ -158,6 +165,7 @@ export const contract = {
     }),
     'Connect a container to a network, optionally at a static address (checked first)',
   ),
+  audit: method<AuditEntry[]>()(auditQuerySchema, 'The audit log, newest first: every change made to devices'),
   detach: method<PlanApplyResult>()(
     onTarget.extend({ container: z.string().min(1).max(128), network: z.string().min(1).max(128) }),
     'Disconnect a container from a network',

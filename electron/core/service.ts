@@ -184,6 +184,7 @@ export class Service {
           ...(ipv6 !== undefined ? { ipv6 } : {}),
           ...(aliases !== undefined ? { aliases } : {}),
         }),
+      audit: (query) => Promise.resolve(this.openedStore().listAudit(query)),
       detach: async ({ target, container, network, ...connect }) =>
         detachOnDevice(await this.planContext(target, connect), container, network),
     };
