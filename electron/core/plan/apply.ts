@@ -109,7 +109,8 @@ async function docker<T>(what: () => Promise<T>): Promise<T> {
   }
 }
 
-function connectBody(container: string, e: Endpoint | undefined): Record<string, unknown> {
+/** The body of POST /networks/{id}/connect: a static address and aliases when given. */
+export function connectBody(container: string, e: Endpoint | undefined): Record<string, unknown> {
   const ipam = { ...(e?.ipv4 ? { IPv4Address: e.ipv4 } : {}), ...(e?.ipv6 ? { IPv6Address: e.ipv6 } : {}) };
   return {
     Container: container,

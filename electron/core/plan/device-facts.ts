@@ -1,13 +1,13 @@
 // Gathers what the checker needs from a live device, in parallel over its one connection: ports,
 // Docker state, the kernel's network features and where this SSH session comes from.
 import type Docker from 'dockerode';
-import { execFile } from 'node:child_process';
 import type { Connection } from '../devices/connections.js';
 import { translateDockerError } from '../docker/errors.js';
 import { fetchDockerState } from '../docker/inventory.js';
 import type { DockerState } from '../docker/types.js';
 import { attachNetworks, discoverPorts } from '../ports/device-ports.js';
 import type { DeviceFacts, KernelFeature, KernelSupport, Support } from './facts.js';
+import { runOn } from './run-on.js';
 
 /**
  * Kernel features from whatever the device keeps: /proc/config.gz, /boot/config-<release>, or the
@@ -100,20 +100,8 @@ export function parseKernel(output: string): { kernel: KernelSupport; sshClient?
   };
 }
 
-function runLocally(script: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile('sh', ['-c', script], { maxBuffer: 1024 * 1024 }, (err, stdout) => {
-      if (err) reject(new Error(err.message));
-      else resolve(stdout);
-    });
-  });
-}
-
 export async function readKernel(conn: Connection): Promise<{ kernel: KernelSupport; sshClient?: string }> {
-  const output = conn.session
-    ? (await conn.session.exec(KERNEL_SCRIPT, { timeoutMs: 20_000 })).stdout
-    : await runLocally(KERNEL_SCRIPT);
-  return parseKernel(output);
+  return parseKernel((await runOn(conn, KERNEL_SCRIPT)).stdout);
 }
 
 /**

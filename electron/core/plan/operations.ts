@@ -1,6 +1,5 @@
 // The plan methods of the service: check, diff, apply, export and the one-change shortcuts (network
 // rm, attach, detach), each against one live connection, every apply recorded in the audit log.
-import { execFile } from 'node:child_process';
 import { stringify } from 'yaml';
 import type { PlanApplyResult, PlanCheckResult, PlanDiffResult, PlanExportResult } from '../contract.js';
 import type { Connection } from '../devices/connections.js';
@@ -8,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { PortwrightError, toErrorInfo } from '../errors.js';
 import type { Store } from '../store/db.js';
 import { applyDiff, describeSteps, undoOps, type DeviceHands } from './apply.js';
+import { runOn } from './run-on.js';
 import { confirmCommand, startWatchdogCommand, watchdogScript } from './watchdog.js';
 import { checkPlanText } from './check.js';
 import { gatherDeviceFacts } from './device-facts.js';
@@ -72,21 +72,6 @@ export async function diffOnDevice(
     ...(diff ? { diff } : {}),
     steps: diff ? describeSteps(diff) : [],
   };
-}
-
-/** Runs a shell command on the device (or here, for `local`), optionally feeding it stdin. */
-export function runOn(
-  conn: Connection,
-  command: string,
-  input?: string,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  if (conn.session) return conn.session.exec(command, { timeoutMs: 30_000, ...(input !== undefined ? { input } : {}) });
-  return new Promise((resolve) => {
-    const child = execFile('sh', ['-c', command], (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-    child.stdin?.end(input ?? '');
-  });
 }
 
 function commandFailed(stderr: string): PortwrightError {

@@ -3,7 +3,7 @@
 // step by itself, so a cut cable or a closed laptop leaves the device as it was. POSIX sh; it speaks
 // to the Docker socket with the docker CLI, curl or socat, whichever the device has.
 import type { Endpoint } from './types.js';
-import type { UndoOp } from './apply.js';
+import { connectBody, type UndoOp } from './apply.js';
 
 const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -57,17 +57,6 @@ function connectCli(network: string, container: string, e: Endpoint | undefined)
   return `docker ${args.map(q).join(' ')}`;
 }
 
-function connectBody(container: string, e: Endpoint | undefined): Record<string, unknown> {
-  const ipam = { ...(e?.ipv4 ? { IPv4Address: e.ipv4 } : {}), ...(e?.ipv6 ? { IPv6Address: e.ipv6 } : {}) };
-  return {
-    Container: container,
-    EndpointConfig: {
-      ...(Object.keys(ipam).length ? { IPAMConfig: ipam } : {}),
-      ...(e?.aliases.length ? { Aliases: e.aliases } : {}),
-    },
-  };
-}
-
 /** One undo op as a shell line: the CLI form and the raw API form, picked at run time. */
 function opLine(op: UndoOp): string {
   const api = (method: string, path: string, body?: unknown): string =>
@@ -111,7 +100,9 @@ while [ "$i" -lt ${seconds} ]; do
 done
 if [ -e "$dir/confirmed" ] || [ -e "$dir/cancelled" ]; then rm -rf "$dir"; exit 0; fi
 touch "$dir/reverting"
-if command -v docker >/dev/null 2>&1; then via=cli
+# PORTWRIGHT_WATCHDOG_VIA=cli|curl|socat picks the client (for testing each, or a device whose docker CLI is broken).
+if [ -n "\${PORTWRIGHT_WATCHDOG_VIA:-}" ]; then via=$PORTWRIGHT_WATCHDOG_VIA
+elif command -v docker >/dev/null 2>&1; then via=cli
 elif command -v curl >/dev/null 2>&1; then via=curl
 elif command -v socat >/dev/null 2>&1; then via=socat
 else via=none; fi
