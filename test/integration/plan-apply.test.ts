@@ -4,7 +4,7 @@ import Docker from 'dockerode';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type {
   PlanApplyResult,
@@ -188,6 +188,33 @@ describe.skipIf(skip)('plans on a namespace device', () => {
     await call<PlanApplyResult>('planApply', { text: moved });
     const ping = await lab.peerExec('pl', 'eth1', `busybox ping -c 1 -W 2 ${addr(140)}`, { allowFail: true });
     expect(ping.code).toBe(0);
+  });
+
+  it('replaces a changed network, putting its containers back (also one the plan does not list)', async () => {
+    await call<PlanApplyResult>('attach', { container: 'hmi', network: 'field-a', ipv4: addr(150) });
+    const doc = parse(macvlanPlan().replace(addr(130), addr(140))) as { networks: { ipv4?: { exclude?: string[] } }[] };
+    doc.networks[0]?.ipv4?.exclude?.push(addr(4));
+    const changed = stringify(doc);
+    const check = await call<PlanCheckResult>('planCheck', { text: changed });
+    expect(check.findings.find((f) => f.code === 'NETWORK_CHANGE')?.message).toMatch(/IPv4 excluded .* → .*\.4/);
+    const diff = await call<PlanDiffResult>('planDiff', { text: changed });
+    expect(diff.diff?.networks.map((n) => `${n.action} ${n.name}`)).toEqual(['replace field-a', 'unchanged cells']);
+    expect(
+      diff.diff?.attachments.filter((a) => a.network === 'field-a').map((a) => `${a.action} ${a.container}`),
+    ).toEqual(['connect plc', 'reconnect hmi']);
+    const r = await call<PlanApplyResult>('planApply', { text: changed });
+    expect(r.ok).toBe(true);
+    for (const n of [140, 150]) {
+      const ping = await lab.peerExec('pl', 'eth1', `busybox ping -c 1 -W 2 ${addr(n)}`, { allowFail: true });
+      expect(ping.code, `${addr(n)} from the peer`).toBe(0);
+    }
+    // The host access shim came back with the network.
+    const fromDevice = await lab.exec('pl', `busybox ping -c 1 -W 2 ${addr(140)}`, { allowFail: true });
+    expect(fromDevice.code).toBe(0);
+    expect(JSON.stringify((await docker.getNetwork('field-a').inspect()).IPAM?.Config)).toContain(addr(4));
+    await call<PlanApplyResult>('detach', { container: 'hmi', network: 'field-a' });
+    // Back to the plan the later tests expect.
+    await call<PlanApplyResult>('planApply', { text: macvlanPlan().replace(addr(130), addr(140)) });
   });
 
   it('undoes every step when one fails midway, leaving the device exactly as before', async () => {
