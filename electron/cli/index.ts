@@ -431,7 +431,7 @@ function showDevice(d: DeviceDetails): string {
 
 /** Runs the CLI; returns the exit code: 0 success, 1 failure, 2 usage. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
-  const service = new Service({ frontEnd: 'cli' });
+  const service = new Service({ frontEnd: argv[0] === 'serve' ? 'serve' : 'cli' });
   const program = buildProgram(service, io);
   try {
     await program.parseAsync(argv, { from: 'user' });

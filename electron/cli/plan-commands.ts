@@ -1,12 +1,16 @@
 // `portwright plan check|diff|apply|export`, `network rm`, `attach`, `detach`: the plan methods of
 // the core for scripts and field laptops.
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { PlanApplyResult, PlanCheckResult, PlanDiffResult, PlanExportResult } from '../core/contract.js';
 import { formatFinding } from '../core/plan/findings.js';
 import type { PlanDiff } from '../core/plan/types.js';
 import type { Service } from '../core/service.js';
 import type { AuditEntry } from '../core/store/schemas.js';
+import { startServe } from './serve.js';
 import { table } from './table.js';
 import {
   call,
@@ -88,6 +92,15 @@ function printApply(io: CliIo, r: PlanApplyResult): void {
   for (const s of r.steps) io.out(`  [${s.status}] ${s.description}\n`);
   if (r.ok) io.out(`Applied ${r.steps.length} step(s).\n`);
   if (r.confirm?.confirmed) io.out('Confirmed over a fresh connection: the change stays.\n');
+}
+
+/** The built renderer: PORTWRIGHT_RENDERER_DIR, else electron-vite's out/renderer, else renderer/dist. */
+function rendererDir(): string {
+  const env = process.env.PORTWRIGHT_RENDERER_DIR;
+  if (env) return env;
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const built = join(root, 'out', 'renderer');
+  return existsSync(join(built, 'index.html')) ? built : join(root, 'renderer', 'dist');
 }
 
 function auditSummary(e: AuditEntry): string {
@@ -273,6 +286,43 @@ export function addPlanCommands(program: Command, service: Service, io: CliIo): 
             ]),
           ),
         );
+    });
+
+  program
+    .command('serve')
+    .description('the desktop UI in a browser: on 127.0.0.1 only, with a per-launch token in the printed address')
+    .option('--port <port>', 'port to listen on (default: any free one)', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError('a port is 1-65535');
+      return n;
+    })
+    .action(async (o: { port?: number }) => {
+      const staticDir = rendererDir();
+      let served;
+      try {
+        served = await startServe({ service, staticDir, ...(o.port ? { port: o.port } : {}) });
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        throw new CliFailure({
+          code: code === 'EADDRINUSE' ? 'PORT_IN_USE' : 'SERVE_FAILED',
+          message: code === 'EADDRINUSE' ? `port ${o.port ?? 0} is taken` : (e as Error).message,
+          hint:
+            code === 'EADDRINUSE'
+              ? 'Pick another --port, or leave it out for any free one.'
+              : 'Build the app first: npm run build.',
+        });
+      }
+      io.out(`Portwright is serving on 127.0.0.1 only. Open:\n  ${served.url}\n(Ctrl-C stops it.)\n`);
+      await new Promise<void>((done) => {
+        const stop = (): void => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          done();
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+      await served.close();
     });
 
   const network = program.command('network').description('one network at a time');
