@@ -15,12 +15,14 @@ const PORT = Number(process.env.PORTWRIGHT_E2E_PORT ?? 4173);
 
 export default defineConfig({
   testDir: 'test/e2e',
+  // A lab device and `portwright serve` for the specs that drive a real core (skipped without a lab).
+  globalSetup: './test/e2e-setup/global-setup.ts',
   outputDir: 'test-results',
   fullyParallel: false,
   workers: 1,
   retries: 0,
   reporter: [['list']],
-  timeout: 60_000,
+  timeout: 120_000,
   use: { trace: 'retain-on-failure', viewport: { width: 1280, height: 800 } },
   projects: [
     {

@@ -22,3 +22,5 @@ const code = await main(process.argv.slice(2), {
     : {}),
 });
 process.exitCode = code;
+// Done: a connection still winding down (an SSH socket, a keep-alive timer) must not keep the command alive.
+setTimeout(() => process.exit(code), 2000).unref();

@@ -1,7 +1,8 @@
-// Renderer entry: Vue app with Pinia.
+// Renderer entry: Vue app with Pinia and the router.
 import { createPinia } from 'pinia';
 import { createApp } from 'vue';
 import App from './App.vue';
+import { router } from './router';
 import './style.css';
 
-createApp(App).use(createPinia()).mount('#app');
+createApp(App).use(createPinia()).use(router).mount('#app');

@@ -15,6 +15,6 @@ export class AppPage {
   }
 
   async screenshot(name: string): Promise<void> {
-    await this.page.screenshot({ path: `docs/screenshots/${name}.png` });
+    await this.page.screenshot({ path: `docs/screenshots/${name}.png`, animations: 'disabled' });
   }
 }
