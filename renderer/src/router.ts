@@ -13,5 +13,15 @@ export const router = createRouter({
       component: () => import('./views/DeviceView.vue'),
       props: true,
     },
+    {
+      path: '/devices/:name/new-network',
+      name: 'new-network',
+      component: () => import('./views/NetworkWizardView.vue'),
+      props: (route) => ({
+        name: String(route.params.name),
+        driver: typeof route.query.driver === 'string' ? route.query.driver : undefined,
+        port: typeof route.query.port === 'string' ? route.query.port : undefined,
+      }),
+    },
   ],
 });

@@ -52,6 +52,67 @@ test('adds a device, trusts its host key on an explicit yes, and sees its ports 
   expect(errors).toEqual([]);
 });
 
+test('macvlan wizard on eth1: a static container address that the field peer reaches; a wrong gateway is shown at its field; re-applying changes nothing', async ({
+  page,
+}) => {
+  if (!device) return;
+  const peer = device.peers.find((p) => p.port === 'eth1');
+  if (!peer) throw new Error('no field peer on eth1');
+  const prefix = peer.subnet.split('.').slice(0, 3).join('.');
+  onDevice('docker run -d --name plc portwright-lab/busybox:latest sleep 3600 >/dev/null');
+  const app = new AppPage(page);
+  await page.goto(url);
+  await new DevicesPage(page).row('line3').getByRole('button', { name: 'Open' }).click();
+  await page.getByRole('button', { name: 'New network on eth1' }).click();
+  const wizard = page.getByRole('region', { name: 'New network on line3' });
+  await expect(wizard.getByTestId('guide')).toContainText('their own devices on the field network');
+  await wizard.getByLabel('Network name').fill('field-a');
+  await wizard.getByRole('button', { name: 'Next' }).click();
+
+  await wizard.getByRole('button', { name: /Suggest from eth1/ }).click();
+  await expect(wizard.getByLabel('Subnet', { exact: true })).toHaveValue(peer.subnet);
+  await expect(wizard.getByLabel('Keep out')).toHaveValue(`${prefix}.1`);
+  // A gateway outside the subnet: the checker's message appears at the field.
+  await wizard.getByLabel('Gateway', { exact: true }).fill(`${prefix.replace(/\.\d+$/, '.250')}.1`);
+  await expect(wizard.getByText(/is outside .*Pick an address inside/)).toBeVisible();
+  await app.screenshot('wizard-invalid-gateway');
+  await wizard.getByLabel('Gateway', { exact: true }).fill(peer.address);
+  await expect(wizard.getByText(/is outside/)).toBeHidden();
+  await wizard.getByRole('button', { name: 'Next' }).click();
+  await wizard.getByRole('button', { name: 'Next' }).click();
+
+  await wizard.getByRole('button', { name: 'Attach a container' }).click();
+  await wizard.getByLabel('Container 1', { exact: true }).click();
+  await page.getByText('plc', { exact: true }).last().click();
+  await wizard.getByLabel('Address of container 1').fill(`${prefix}.130`);
+  await expect(wizard.getByText('0 error(s)')).toBeVisible();
+  await wizard.getByRole('button', { name: 'Review' }).click();
+
+  const review = wizard.getByRole('region', { name: 'Review' });
+  await expect(review).toContainText('create network field-a');
+  await expect(review).toContainText(`connect plc at ${prefix}.130`);
+  await wizard.getByRole('button', { name: 'Apply' }).click();
+  await expect(wizard.getByTestId('result')).toContainText('step(s) done');
+  await app.screenshot('wizard-applied');
+  const ping = execFileSync('nsenter', [
+    `--net=/run/netns/${peer.netns}`,
+    '--',
+    'busybox',
+    'ping',
+    '-c',
+    '2',
+    '-W',
+    '2',
+    `${prefix}.130`,
+  ]);
+  expect(ping.toString()).toMatch(/2 packets received/);
+
+  // The same plan again: nothing to change.
+  await wizard.getByRole('button', { name: 'Back' }).click();
+  await wizard.getByRole('button', { name: 'Review' }).click();
+  await expect(wizard.getByTestId('no-changes')).toBeVisible();
+});
+
 test('a changed host key blocks the connection and shows both fingerprints', async ({ page }) => {
   if (!device) return;
   const dir = device.dir;

@@ -40,6 +40,9 @@ export const useDevicesStore = defineStore('devices', () => {
   const lastTest = ref<Record<string, DeviceTestResult>>({});
 
   on('connection', (c) => {
+    // A connection closed on purpose (a test's own, or an idle one) says nothing about the device:
+    // the row keeps what the last attempt found. Losing a live one does.
+    if (c.state === 'closed' && !c.error) return;
     states.value = { ...states.value, [c.device]: c.state as ConnectionState };
   });
 

@@ -10,6 +10,7 @@ export interface LabDevice {
   clientKey: string;
   initPid: number;
   dir: string;
+  peers: { port: string; netns: string; address: string; subnet: string }[];
 }
 
 export function labDevice(): LabDevice | undefined {
