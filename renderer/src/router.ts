@@ -13,6 +13,14 @@ export const router = createRouter({
       component: () => import('./views/DeviceView.vue'),
       props: true,
     },
+    { path: '/plans', name: 'plans', component: () => import('./views/PlansView.vue') },
+    {
+      path: '/devices/:name/topology',
+      name: 'topology',
+      component: () => import('./views/TopologyView.vue'),
+      props: true,
+    },
+    { path: '/devices/:name/audit', name: 'audit', component: () => import('./views/AuditView.vue'), props: true },
     {
       path: '/devices/:name/new-network',
       name: 'new-network',

@@ -25,8 +25,11 @@ test('reaches "Try again" with the keyboard', async ({ page }) => {
   await expect(app.alert).toBeVisible();
   const button = app.alert.getByRole('button', { name: 'Try again' });
   // Past the main navigation, the next stop is the notice's button.
+  const nav = page.getByRole('navigation', { name: 'Main' });
   await page.keyboard.press('Tab');
-  await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Devices' })).toBeFocused();
+  await expect(nav.getByRole('link', { name: 'Devices' })).toBeFocused();
+  await page.keyboard.press('Tab');
+  await expect(nav.getByRole('link', { name: 'Plans' })).toBeFocused();
   await page.keyboard.press('Tab');
   await expect(button).toBeFocused();
   await page.keyboard.press('Enter');

@@ -113,6 +113,35 @@ test('macvlan wizard on eth1: a static container address that the field peer rea
   await expect(wizard.getByTestId('no-changes')).toBeVisible();
 });
 
+test('shows the topology and the audit log, and a plan exported from the device is no change', async ({ page }) => {
+  if (!device) return;
+  const app = new AppPage(page);
+  await page.goto(url);
+  await new DevicesPage(page).row('line3').getByRole('button', { name: 'Open' }).click();
+  await page.getByRole('button', { name: 'Topology' }).click();
+  const topo = page.getByRole('region', { name: 'Topology of line3' });
+  await expect(topo.getByLabel(/^network field-a: macvlan/)).toBeVisible();
+  await expect(topo.getByLabel(/^container plc/)).toBeVisible();
+  await app.screenshot('topology');
+
+  await page.getByRole('link', { name: 'Back to line3' }).click();
+  await page.getByRole('button', { name: 'Audit log' }).click();
+  const audit = page.getByRole('region', { name: 'Audit log of line3' });
+  await expect(audit.getByRole('cell', { name: 'plan.apply' }).first()).toBeVisible();
+  await expect(audit.getByRole('cell', { name: /field-a/ }).first()).toBeVisible();
+  await app.screenshot('audit');
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Plans' }).click();
+  const plans = page.getByRole('region', { name: 'Plans' });
+  await plans.getByLabel('Device').click();
+  await page.getByText('line3', { exact: true }).last().click();
+  await plans.getByRole('button', { name: 'Export from device' }).click();
+  await expect(plans.getByRole('textbox', { name: 'Plan', exact: true })).toHaveValue(/name: field-a/);
+  await plans.getByRole('button', { name: 'Diff' }).click();
+  await expect(plans.getByRole('region', { name: 'Diff' })).toContainText('No changes');
+  await app.screenshot('plans');
+});
+
 test('a changed host key blocks the connection and shows both fingerprints', async ({ page }) => {
   if (!device) return;
   const dir = device.dir;
