@@ -220,6 +220,42 @@ export function buildProgram(service: Service, io: CliIo): Command {
     });
 
   device
+    .command('edit')
+    .description("change a saved device's settings; --no-jump and --no-docker-socket clear them")
+    .argument('<name>')
+    .option('--host <host>', 'address or hostname')
+    .option('--port <port>', 'SSH port', parsePort)
+    .option('--user <user>', 'SSH user')
+    .option('--auth <method>', 'key, agent, password or keyboard-interactive')
+    .option('--identity <file>', 'private key file')
+    .option('--jump <user@host[:port]>', 'jump host, like ssh -J', parseJump)
+    .option('--no-jump', 'no jump host')
+    .option('--docker-socket <path>', 'Docker socket path on the device')
+    .option('--no-docker-socket', 'detect the socket again')
+    .option('--tag <tag...>', 'tags (replace the old ones)')
+    .option('--notes <text>', 'free text')
+    .option('--json', 'machine-readable output')
+    .action(async (name: string, o: DeviceEditOptions) => {
+      const patch = {
+        ...(o.host !== undefined ? { host: o.host } : {}),
+        ...(o.port !== undefined ? { port: o.port } : {}),
+        ...(o.user !== undefined ? { user: o.user } : {}),
+        ...(o.auth !== undefined ? { auth: o.auth } : {}),
+        ...(o.identity !== undefined ? { identityFile: o.identity } : {}),
+        ...(o.jump === false ? { jump: null } : o.jump !== undefined && o.jump !== true ? { jump: o.jump } : {}),
+        ...(o.dockerSocket === false
+          ? { dockerSocket: null }
+          : typeof o.dockerSocket === 'string'
+            ? { dockerSocket: o.dockerSocket }
+            : {}),
+        ...(o.tag !== undefined ? { tags: o.tag } : {}),
+        ...(o.notes !== undefined ? { notes: o.notes } : {}),
+      };
+      const saved = await call<DeviceDetails>(service, 'deviceUpdate', { name, patch });
+      io.out(o.json ? json(saved) : showDevice(saved));
+    });
+
+  device
     .command('remove')
     .description('forget a saved device and its host keys')
     .argument('<name>')
@@ -357,6 +393,19 @@ export interface ConnectFlags {
 }
 
 const AUTH_METHODS = ['key', 'agent', 'password', 'keyboard-interactive'] as const;
+
+interface DeviceEditOptions {
+  host?: string;
+  port?: number;
+  user?: string;
+  auth?: string;
+  identity?: string;
+  jump?: { user: string; host: string; port: number } | boolean;
+  dockerSocket?: string | boolean;
+  tag?: string[];
+  notes?: string;
+  json?: boolean;
+}
 
 interface DeviceAddOptions extends ConnectFlags {
   auth?: (typeof AUTH_METHODS)[number];

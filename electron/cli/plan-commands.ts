@@ -108,7 +108,13 @@ function auditSummary(e: AuditEntry): string {
   const text = (v: unknown): string[] => (typeof v === 'string' ? [v] : []);
   const parts = e.action.startsWith('plan.')
     ? [...text(d.plan), ...(Array.isArray(d.networks) ? (d.networks as unknown[]).map(String) : [])]
-    : [...text(d.container), ...text(d.network), ...text(d.fingerprint), ...text(d.host)];
+    : [
+        ...text(d.container),
+        ...text(d.network),
+        ...text(d.fingerprint),
+        ...text(d.host),
+        ...(Array.isArray(d.changed) ? (d.changed as unknown[]).map(String) : []),
+      ];
   return parts.join(', ') + (e.error ? ` (${e.error.code})` : '');
 }
 

@@ -9,6 +9,7 @@ import {
   auditQuerySchema,
   deviceInputSchema,
   deviceNameSchema,
+  devicePatchSchema,
   type AuditEntry,
   type Device,
   type TrustedHostKey,
@@ -125,6 +126,10 @@ export const contract = {
   deviceShow: method<DeviceDetails>()(
     z.strictObject({ name: deviceNameSchema }),
     'One saved device and its trusted host keys',
+  ),
+  deviceUpdate: method<DeviceDetails>()(
+    z.strictObject({ name: deviceNameSchema, patch: devicePatchSchema }),
+    "Change a saved device's settings (the next connection uses them)",
   ),
   deviceRemove: method<Device>()(z.strictObject({ name: deviceNameSchema }), 'Forget a saved device and its host keys'),
   deviceTest: method<DeviceTestResult>()(onTarget, 'Connect to a device and reach its Docker engine'),

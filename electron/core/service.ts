@@ -109,9 +109,21 @@ export class Service {
       },
       deviceList: () => Promise.resolve(this.openedStore().listDevices()),
       deviceShow: ({ name }) => Promise.resolve(this.details(name)),
+      deviceUpdate: ({ name, patch }) => {
+        const store = this.openedStore();
+        const before = store.requireDevice(name);
+        const after = store.updateDevice(name, patch);
+        this.connections.drop(before.name);
+        const changed = Object.keys(patch).filter(
+          (k) => JSON.stringify(before[k as keyof typeof before]) !== JSON.stringify(after[k as keyof typeof after]),
+        );
+        store.audit({ device: after.name, action: 'device.update', detail: { changed }, result: 'ok' });
+        return Promise.resolve(this.details(after.name));
+      },
       deviceRemove: async ({ name }) => {
         const store = this.openedStore();
         const removed = store.removeDevice(name);
+        this.connections.drop(removed.name);
         // Another saved device may be the same host under a second name: its keys stay trusted.
         if (!store.listDevices().some((d) => d.host === removed.host && d.port === removed.port)) {
           store.forgetHostKeys(removed.host, removed.port);

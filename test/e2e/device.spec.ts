@@ -38,6 +38,15 @@ test('adds a device, trusts its host key on an explicit yes, and sees its ports 
   await expect(row).toContainText('via stream-local');
   await app.screenshot('devices');
 
+  // Editing shows the saved settings; saving reconnects with them.
+  await row.getByRole('button', { name: 'Edit' }).click();
+  const edit = page.getByRole('dialog', { name: 'Edit device' });
+  await expect(edit.getByLabel('Address')).toHaveValue(device.host);
+  await expect(edit.getByLabel('Name')).toBeDisabled();
+  await edit.getByRole('button', { name: 'Save and connect' }).click();
+  await expect(edit).toBeHidden();
+  await expect(row.getByTestId('state')).toHaveText('connected');
+
   await row.getByRole('button', { name: 'Open' }).click();
   const overview = page.getByRole('region', { name: 'Device line3' });
   const jacks = overview.getByTestId('port');

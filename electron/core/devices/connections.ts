@@ -226,6 +226,13 @@ export class Connections {
     }
   }
 
+  /** Closes the connection kept for a target (after its settings changed, or it was removed). */
+  drop(spec: string): void {
+    this.open.get(spec)?.close();
+    this.open.delete(spec);
+    this.strategies.delete(spec);
+  }
+
   closeAll(): void {
     for (const c of this.open.values()) c.close();
     this.open.clear();

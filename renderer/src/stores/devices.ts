@@ -85,10 +85,26 @@ export const useDevicesStore = defineStore('devices', () => {
     return saved;
   }
 
+  async function update(name: string, input: DeviceInput): Promise<void> {
+    await api.deviceUpdate({
+      name,
+      patch: {
+        host: input.host,
+        ...(input.port !== undefined ? { port: input.port } : {}),
+        ...(input.user !== undefined ? { user: input.user } : {}),
+        ...(input.auth !== undefined ? { auth: input.auth } : {}),
+        identityFile: input.identityFile ?? null,
+        jump: input.jump ?? null,
+        dockerSocket: input.dockerSocket ?? null,
+      },
+    });
+    await load();
+  }
+
   async function remove(name: string): Promise<void> {
     await api.deviceRemove({ name });
     await load();
   }
 
-  return { list, loading, error, states, lastTest, load, connect, add, remove };
+  return { list, loading, error, states, lastTest, load, connect, add, update, remove };
 });
