@@ -49,6 +49,6 @@ if (!app.requestSingleInstanceLock()) {
       return !!frame && !!win && event.sender === win.webContents && isOwnPage(frame.url, outDir);
     });
     win = createMainWindow(outDir);
-    forwardEvents(service, () => win?.webContents, ['log', 'connection']);
+    forwardEvents(service, () => win?.webContents, ['log', 'connection', 'progress']);
   });
 }
