@@ -2,6 +2,7 @@
 // yes, see its hardware ports and networks; a changed host key blocks with both fingerprints.
 import { expect, test } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { AppPage } from './pages/app-page';
 import { DevicesPage, labDevice } from './pages/devices-page';
 
@@ -149,6 +150,26 @@ test('shows the topology and the audit log, and a plan exported from the device 
   await plans.getByRole('button', { name: 'Diff' }).click();
   await expect(plans.getByRole('region', { name: 'Diff' })).toContainText('No changes');
   await app.screenshot('plans');
+
+  // Saved to a file and opened again, the plan still changes nothing.
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    plans.getByRole('button', { name: /^Save as/ }).click(),
+  ]);
+  const saved = await download.path();
+  expect(download.suggestedFilename()).toBe('line3.yaml');
+  await page.reload();
+  const again = page.getByRole('region', { name: 'Plans' });
+  await again
+    .getByLabel('Plan file')
+    .setInputFiles({ name: 'line3.yaml', mimeType: 'application/yaml', buffer: readFileSync(saved) });
+  await expect(again.getByRole('textbox', { name: 'Plan', exact: true })).toHaveValue(/name: field-a/);
+  await again.getByLabel('Device').click();
+  await page.getByText('line3', { exact: true }).last().click();
+  await again.getByRole('button', { name: 'Check' }).click();
+  await expect(again.getByRole('region', { name: 'Findings' })).toContainText('0 error(s)');
+  await again.getByRole('button', { name: 'Diff' }).click();
+  await expect(again.getByRole('region', { name: 'Diff' })).toContainText('No changes');
 });
 
 test('a changed host key blocks the connection and shows both fingerprints', async ({ page }) => {
