@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Port } from '../../../electron/core/ports/types';
-import { byField, emptyState, fieldOf, planOf, suggestFromPort } from './wizard';
+import { byField, emptyState, fieldOf, planOf, suggestFreeSubnet, suggestFromPort } from './wizard';
 
 const port = (address?: string, prefix = 24): Port =>
   ({
@@ -67,5 +67,14 @@ describe('network wizard logic', () => {
       { severity: 'error', code: 'PORT_NOT_FOUND', path: 'networks[0].port', message: 'e' },
     ]);
     expect(f.port?.map((x) => x.code)).toEqual(['PORT_NOT_FOUND', 'PORT_NO_CARRIER']);
+  });
+});
+
+describe('free subnet suggestion', () => {
+  it('skips blocks that overlap what the device already uses', () => {
+    expect(suggestFreeSubnet([])).toBe('172.30.0.0/24');
+    expect(suggestFreeSubnet(['172.30.0.0/23', '172.30.2.5/32', '10.0.0.0/8'])).toBe('172.30.3.0/24');
+    expect(suggestFreeSubnet(['172.16.0.0/12'])).toBeUndefined();
+    expect(suggestFreeSubnet([], '198.18.200.0/23', 24)).toBe('198.18.200.0/24');
   });
 });

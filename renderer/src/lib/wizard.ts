@@ -134,3 +134,33 @@ export function byField(findings: Finding[]): Record<string, Finding[]> {
   }
   return out;
 }
+
+function cidrRange(cidr: string): [number, number] | undefined {
+  try {
+    const [addr, prefix] = ipaddr.parseCIDR(cidr);
+    if (addr.kind() !== 'ipv4') return undefined;
+    const start = (addr as ipaddr.IPv4).toByteArray().reduce((n, x) => n * 256 + x, 0);
+    const size = 2 ** (32 - prefix);
+    const first = start - (start % size);
+    return [first, first + size - 1];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The first /prefix block of `pool` that overlaps none of `taken` (Docker networks' subnets, the
+ * device's addresses and routes): a starting point for a bridge network, checked like any other.
+ */
+export function suggestFreeSubnet(taken: string[], pool = '172.30.0.0/16', prefix = 24): string | undefined {
+  const range = cidrRange(pool);
+  if (!range) return undefined;
+  const used = taken.map(cidrRange).filter((r): r is [number, number] => r !== undefined);
+  const size = 2 ** (32 - prefix);
+  for (let first = range[0]; first + size - 1 <= range[1]; first += size) {
+    const last = first + size - 1;
+    if (!used.some(([a, b]) => a <= last && first <= b))
+      return `${[24, 16, 8, 0].map((s) => Math.floor(first / 2 ** s) % 256).join('.')}/${prefix}`;
+  }
+  return undefined;
+}
