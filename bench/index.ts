@@ -1,5 +1,6 @@
 // `npm run bench`: Docker API calls to a lab device over a slowed management link, through our
-// one-connection tunnel and through the alternatives, side by side in one run (Linux, root).
+// one-connection tunnel and through the alternatives, side by side in one run (Linux, root); then the
+// renderer (bench/renderer.ts). BENCH_ONLY=lab or BENCH_ONLY=renderer runs just one part.
 import Docker from 'dockerode';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
@@ -12,9 +13,11 @@ import { PORTS_SCRIPT } from '../electron/core/ports/discover.js';
 import { SshSession } from '../electron/core/ssh/session.js';
 import { fingerprintOf } from '../test/lab/keys.js';
 import { labPrerequisites, startLab, stopLab, type Lab } from '../test/lab/index.js';
+import { runRendererBench } from './renderer.js';
 
 const RTT_MS = Number(process.env.BENCH_RTT_MS ?? 40);
 const N = Number(process.env.BENCH_CALLS ?? 50);
+const ONLY = process.env.BENCH_ONLY ?? '';
 
 interface Row {
   what: string;
@@ -48,6 +51,12 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, input?: string
 }
 
 async function main(): Promise<void> {
+  if (!['', 'lab', 'renderer'].includes(ONLY)) throw new Error(`BENCH_ONLY is lab or renderer, not "${ONLY}"`);
+  if (ONLY !== 'renderer') await benchLab();
+  if (ONLY !== 'lab') await runRendererBench();
+}
+
+async function benchLab(): Promise<void> {
   const missing = await labPrerequisites(false);
   if (missing.length) throw new Error(`the bench needs the lab: ${missing.join(', ')}`);
   const lab: Lab = await startLab({ devices: [{ name: 'bench' }] });
