@@ -59,6 +59,11 @@ test('adds a device, trusts its host key on an explicit yes, and sees its ports 
     await expect(overview.getByRole('cell', { name, exact: true }).first()).toBeVisible();
   }
   await app.screenshot('device-overview');
+  // Dark, as the system asks.
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await expect(page.locator('html')).toHaveCSS('background-color', 'rgb(21, 24, 29)');
+  await app.screenshot('device-overview-dark');
+  await page.emulateMedia({ colorScheme: 'light' });
   expect(errors).toEqual([]);
 });
 
