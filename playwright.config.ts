@@ -1,16 +1,8 @@
 // End-to-end: the renderer in Debian's Chromium (never a downloaded browser), and the same app in
 // real Electron where an Electron binary exists.
 import { defineConfig } from '@playwright/test';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './test/chromium';
 
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 const PORT = Number(process.env.PORTWRIGHT_E2E_PORT ?? 4173);
 
 export default defineConfig({
@@ -31,7 +23,7 @@ export default defineConfig({
       use: {
         browserName: 'chromium',
         baseURL: `http://127.0.0.1:${PORT}`,
-        launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS },
+        launchOptions: { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS },
       },
     },
     { name: 'electron', testMatch: /electron\/.*\.spec\.ts/ },

@@ -14,19 +14,9 @@ import type { ContainerInfo, ContainerNetwork, NetworkInfo, PublishedPort } from
 import type { Port, PortAddress } from '../electron/core/ports/types.js';
 import type { Service } from '../electron/core/service.js';
 import type { Device } from '../electron/core/store/schemas.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH as CHROMIUM } from '../test/chromium.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/** As playwright.config.ts launches it (that file is outside this program's tsconfig). */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 const RUNS = Number(process.env.BENCH_RENDERER_RUNS ?? 5);
 const N_NETWORKS = 200;
 const N_CONTAINERS = 500;
