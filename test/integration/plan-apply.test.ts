@@ -243,7 +243,10 @@ describe.skipIf(skip)('plans on a namespace device', () => {
     let removal: Promise<unknown> = Promise.resolve();
     const off = service.on('progress', (p) => {
       if (p.phase === 'apply' && p.step === 1 && p.status === 'running')
-        removal = docker.getContainer('cell2').remove({ force: true });
+        removal = docker
+          .getContainer('cell2')
+          .remove({ force: true })
+          .catch((e: unknown) => e);
     });
     const r = await call<PlanApplyResult>('planApply', { text }).finally(() => lab.setDelay('pl', 0));
     off();

@@ -24,23 +24,43 @@ const delays = new Map<string, number>();
 /**
  * Forwards src → dst, holding each chunk for `oneWay()` ms, in order. Nothing passes before one
  * extra one-way delay from the start: on a real link the TCP handshake costs a round trip before
- * the first byte, which loopback does not.
+ * the first byte, which loopback does not. One queue and one timer per direction: separate timers
+ * per chunk could fire out of order (Node orders timers of different durations by list, not by
+ * creation), and a reordered chunk breaks the SSH stream on the spot (it did, when the delay changed).
  */
 function pipeDelayed(src: net.Socket, dst: net.Socket, oneWay: () => number): void {
+  const queue: { due: number; chunk: Buffer | null }[] = [];
   let lastDue = Date.now() + oneWay();
-  src.on('data', (chunk: Buffer) => {
-    const d = oneWay();
-    if (d <= 0 && lastDue <= Date.now()) {
-      dst.write(chunk);
+  let timer: NodeJS.Timeout | undefined;
+  const flush = (): void => {
+    timer = undefined;
+    const now = Date.now();
+    while (queue.length && (queue[0]?.due ?? Infinity) <= now) {
+      const item = queue.shift();
+      if (!item) break;
+      if (item.chunk) dst.write(item.chunk);
+      else dst.end();
+    }
+    const next = queue[0];
+    if (next) timer = setTimeout(flush, Math.max(0, next.due - Date.now()));
+  };
+  const push = (chunk: Buffer | null): void => {
+    const due = Math.max(lastDue, Date.now() + oneWay());
+    lastDue = due;
+    if (queue.length === 0 && due <= Date.now()) {
+      if (chunk) dst.write(chunk);
+      else dst.end();
       return;
     }
-    const due = Math.max(lastDue, Date.now() + d);
-    lastDue = due;
-    setTimeout(() => dst.write(chunk), due - Date.now());
-  });
-  src.on('end', () => {
-    const wait = Math.max(0, lastDue - Date.now());
-    setTimeout(() => dst.end(), wait);
+    queue.push({ due, chunk });
+    timer ??= setTimeout(flush, Math.max(0, (queue[0]?.due ?? due) - Date.now()));
+  };
+  src.on('data', (chunk: Buffer) => push(chunk));
+  src.on('end', () => push(null));
+  // Queued bytes still go out after src closes; only a closed dst ends the queue.
+  dst.on('close', () => {
+    if (timer) clearTimeout(timer);
+    queue.length = 0;
   });
 }
 
