@@ -50,6 +50,16 @@ describe('network wizard logic', () => {
       ],
       attachments: [{ container: 'plc', network: 'field-a', ipv4: '198.18.11.130' }],
     });
+    expect(
+      planOf({ ...emptyState('ipvlan', 'wlan0'), name: 'v6', ipv6Subnet: 'fd00:1::/64', ipv6Gateway: 'fd00:1::1' })
+        .networks[0],
+    ).toEqual({
+      name: 'v6',
+      driver: 'ipvlan',
+      port: 'wlan0',
+      mode: 'l2',
+      ipv6: { subnet: 'fd00:1::/64', gateway: 'fd00:1::1' },
+    });
     expect(planOf({ ...emptyState('bridge'), name: 'cells', port: 'eth1' }).networks[0]).toEqual({
       name: 'cells',
       driver: 'bridge',
@@ -60,6 +70,8 @@ describe('network wizard logic', () => {
     expect(fieldOf('networks[0].ipv4.gateway')).toBe('gateway');
     expect(fieldOf('networks[0].ipv4.exclude[1]')).toBe('exclude');
     expect(fieldOf('networks[0].port')).toBe('port');
+    expect(fieldOf('networks[0].ipv6.gateway')).toBe('ipv6Gateway');
+    expect(fieldOf('networks[0].ipv6.subnet')).toBe('ipv6Subnet');
     expect(fieldOf('networks[0]')).toBe('name');
     expect(fieldOf('attachments[2].ipv4')).toBe('attachments.2.ipv4');
     const f = byField([

@@ -23,6 +23,7 @@ export interface WizardState {
   range: string;
   exclude: string;
   ipv6Subnet: string;
+  ipv6Gateway: string;
   mtu: number | null;
   hostAccess: string;
   attachments: WizardAttachment[];
@@ -46,6 +47,7 @@ export function emptyState(driver: WizardDriver, port = ''): WizardState {
     range: '',
     exclude: '',
     ipv6Subnet: '',
+    ipv6Gateway: '',
     mtu: null,
     hostAccess: '',
     attachments: [],
@@ -94,7 +96,10 @@ export function planOf(s: WizardState): Plan {
     if (s.range.trim()) net.ipv4.range = s.range.trim();
     if (list(s.exclude).length) net.ipv4.exclude = list(s.exclude);
   }
-  if (s.ipv6Subnet.trim()) net.ipv6 = { subnet: s.ipv6Subnet.trim() };
+  if (s.ipv6Subnet.trim()) {
+    net.ipv6 = { subnet: s.ipv6Subnet.trim() };
+    if (s.ipv6Gateway.trim()) net.ipv6.gateway = s.ipv6Gateway.trim();
+  }
   if (s.mtu !== null) net.mtu = s.mtu;
   if (s.driver === 'macvlan' && s.hostAccess.trim()) net.hostAccess = { address: s.hostAccess.trim() };
   return {
@@ -115,6 +120,7 @@ export function fieldOf(path: string): string {
     if (rest === '' || rest === 'driver') return rest === 'driver' ? 'driver' : 'name';
     if (rest.startsWith('ipv4.exclude')) return 'exclude';
     if (rest.startsWith('ipv4.')) return rest.slice(5);
+    if (rest === 'ipv6.gateway') return 'ipv6Gateway';
     if (rest.startsWith('ipv6')) return 'ipv6Subnet';
     if (rest.startsWith('hostAccess')) return 'hostAccess';
     return rest;
