@@ -14,7 +14,14 @@ import {
 import { KERNEL_OPTION, type DeviceFacts, type KernelFeature } from './facts.js';
 import { Findings, type Finding, type PathKey } from './findings.js';
 import { parsePlanText, withPositions, type PlanDraft } from './parse.js';
-import { MODES, type Addressing, type Plan, type PlanAttachment, type PlanNetwork } from './schema.js';
+import {
+  MODES,
+  PREDEFINED_NETWORKS,
+  type Addressing,
+  type Plan,
+  type PlanAttachment,
+  type PlanNetwork,
+} from './schema.js';
 import { HOST_ACCESS_LABEL, isOwned, parentOf, shimName, specChanges, specFromDocker, specFromPlan } from './spec.js';
 import type { NetworkInfo } from '../docker/types.js';
 import { networkToPlan } from './export.js';
@@ -25,7 +32,6 @@ const CONTAINER = /^\/?[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const IFNAME = /^[^\s/:]{1,15}$/;
 const ALIAS =
   /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*$/;
-const PREDEFINED = ['bridge', 'host', 'none'];
 
 /** A network's addressing after parsing, per family; absent parts failed their own checks. */
 interface FamilyFacts {
@@ -192,7 +198,7 @@ function checkNetwork(out: Findings, n: PlanNetwork, i: number): NetFacts {
       `"${n.name}" is not a valid network name`,
       'Use 1-64 letters, digits, "_", "." or "-", starting with a letter or digit.',
     );
-  else if (PREDEFINED.includes(n.name))
+  else if (PREDEFINED_NETWORKS.includes(n.name))
     out.error(
       [...p, 'name'],
       'NAME_RESERVED',
@@ -350,7 +356,7 @@ function checkAttachment(
       'Use the name `docker ps` shows.',
     );
   const nf = nets.get(a.network);
-  if (!nf && offline && !PREDEFINED.includes(a.network))
+  if (!nf && offline && !PREDEFINED_NETWORKS.includes(a.network))
     out.warn(
       [...p, 'network'],
       'NETWORK_NOT_IN_PLAN',
@@ -390,7 +396,7 @@ function checkAttachment(
       );
       continue;
     }
-    if (PREDEFINED.includes(a.network)) {
+    if (PREDEFINED_NETWORKS.includes(a.network)) {
       out.error(
         ap,
         'STATIC_ADDRESS_PREDEFINED',
@@ -927,7 +933,11 @@ function withExisting(nets: Map<string, NetFacts>, facts: DeviceFacts | undefine
   if (!facts) return nets;
   const all = new Map(nets);
   for (const info of facts.docker.networks) {
-    if (all.has(info.name) || !['bridge', 'macvlan', 'ipvlan'].includes(info.driver) || PREDEFINED.includes(info.name))
+    if (
+      all.has(info.name) ||
+      !['bridge', 'macvlan', 'ipvlan'].includes(info.driver) ||
+      PREDEFINED_NETWORKS.includes(info.name)
+    )
       continue;
     // Its problems are the device's, not the plan's: checked into a scratch list.
     all.set(info.name, { ...checkNetwork(new Findings(), networkToPlan(info), -1), index: -1 });

@@ -7,7 +7,8 @@ import { fetchDockerState } from '../docker/inventory.js';
 import type { DockerState } from '../docker/types.js';
 import { attachNetworks, discoverPorts } from '../ports/device-ports.js';
 import type { DeviceFacts, KernelFeature, KernelSupport, Support } from './facts.js';
-import { runOn } from './run-on.js';
+import { runOn } from '../devices/run.js';
+import { PREDEFINED_NETWORKS } from './schema.js';
 
 /**
  * Kernel features from whatever the device keeps: /proc/config.gz, /boot/config-<release>, or the
@@ -109,10 +110,9 @@ export async function readKernel(conn: Connection): Promise<{ kernel: KernelSupp
  * (in parallel, over the same connection) so a plan's aliases can be compared.
  */
 export async function withAliases(docker: Docker, state: DockerState): Promise<DockerState> {
-  const predefined = new Set(['bridge', 'host', 'none']);
   const containers = await Promise.all(
     state.containers.map(async (c) => {
-      if (!c.networks.some((n) => !predefined.has(n.network))) return c;
+      if (!c.networks.some((n) => !PREDEFINED_NETWORKS.includes(n.network))) return c;
       const info = await docker.getContainer(c.id).inspect();
       const nets = info.NetworkSettings.Networks;
       return {

@@ -2,11 +2,10 @@
 import { stringify } from 'yaml';
 import type { DockerState, NetworkInfo } from '../docker/types.js';
 import { parseAddress } from './cidr.js';
-import type { Addressing, Plan, PlanAttachment, PlanNetwork } from './schema.js';
+import { PREDEFINED_NETWORKS, type Addressing, type Plan, type PlanAttachment, type PlanNetwork } from './schema.js';
 import { defaultMode, specFromDocker, type FamilySpec } from './spec.js';
 
 const EXPORTABLE = new Set(['bridge', 'macvlan', 'ipvlan']);
-const PREDEFINED = new Set(['bridge', 'host', 'none']);
 
 function addressing(f: FamilySpec | undefined, hostAccess: string | undefined): Addressing | undefined {
   if (!f) return undefined;
@@ -43,7 +42,7 @@ export function networkToPlan(info: NetworkInfo): PlanNetwork {
 
 export function exportPlan(state: DockerState, name?: string): Plan {
   const networks = state.networks
-    .filter((n) => EXPORTABLE.has(n.driver) && !PREDEFINED.has(n.name))
+    .filter((n) => EXPORTABLE.has(n.driver) && !PREDEFINED_NETWORKS.includes(n.name))
     .sort((a, b) => a.name.localeCompare(b.name));
   const names = new Set(networks.map((n) => n.name));
   const attachments: PlanAttachment[] = [];

@@ -7,14 +7,14 @@ import { randomBytes } from 'node:crypto';
 import { PortwrightError, toErrorInfo } from '../errors.js';
 import type { Store } from '../store/db.js';
 import { applyDiff, describeSteps, undoOps, type DeviceHands } from './apply.js';
-import { runOn } from './run-on.js';
+import { runOn } from '../devices/run.js';
 import { confirmCommand, startWatchdogCommand, watchdogScript } from './watchdog.js';
 import { checkPlanText } from './check.js';
 import { gatherDeviceFacts } from './device-facts.js';
 import { diffPlan } from './diff.js';
 import { exportPlan, planToYaml } from './export.js';
 import { formatFinding, hasErrors } from './findings.js';
-import type { Plan } from './schema.js';
+import { PREDEFINED_NETWORKS, type Plan } from './schema.js';
 import type { ApplyProgress, Finding, PlanDiff } from './types.js';
 
 export interface PlanContext {
@@ -267,7 +267,7 @@ export async function removeNetworkOnDevice(ctx: PlanContext, name: string): Pro
       message: `the device has no network ${name}`,
       hint: 'See portwright networks DEVICE.',
     });
-  if (['bridge', 'host', 'none'].includes(net.name))
+  if (PREDEFINED_NETWORKS.includes(net.name))
     throw new PortwrightError({
       code: 'NETWORK_PREDEFINED',
       message: `${net.name} is one of Docker's predefined networks and cannot be removed`,

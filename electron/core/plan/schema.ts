@@ -6,6 +6,9 @@ import { z } from 'zod';
 export const DRIVERS = ['bridge', 'macvlan', 'ipvlan'] as const;
 export type Driver = (typeof DRIVERS)[number];
 
+/** Docker's own networks: never created, changed or removed by a plan. */
+export const PREDEFINED_NETWORKS: readonly string[] = ['bridge', 'host', 'none'];
+
 export const MODES: Record<Driver, readonly string[]> = {
   bridge: [],
   macvlan: ['bridge', 'vepa', 'private', 'passthru'],

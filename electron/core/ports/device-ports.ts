@@ -1,7 +1,7 @@
 // A device's ports as the user sees them: the discovery script run over the device's SSH session (or
 // locally for `local`), with the Docker networks that use each port as their parent.
-import { execFile } from 'node:child_process';
 import type { Connection } from '../devices/connections.js';
+import { runScript } from '../devices/run.js';
 import type { SshSession } from '../ssh/session.js';
 import { translateDockerError } from '../docker/errors.js';
 import { fetchNetworks } from '../docker/inventory.js';
@@ -9,15 +9,6 @@ import type { NetworkInfo } from '../docker/types.js';
 import { PortwrightError } from '../errors.js';
 import { parsePorts, PORTS_SCRIPT } from './discover.js';
 import type { Port } from './types.js';
-
-function runLocally(script: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile('sh', ['-c', script], { maxBuffer: 8 * 1024 * 1024 }, (err, stdout) => {
-      if (err) reject(new Error(err.message));
-      else resolve(stdout);
-    });
-  });
-}
 
 /** Which Docker networks hang on each port: `parent` names it directly, or a VLAN sub-interface of it. */
 export function attachNetworks(ports: Port[], networks: NetworkInfo[]): Port[] {
@@ -35,8 +26,7 @@ export function attachNetworks(ports: Port[], networks: NetworkInfo[]): Port[] {
 
 /** Runs the discovery script on the device (or here, for `local`) and parses what it prints. */
 export async function readPorts(session: SshSession | undefined): Promise<Port[]> {
-  if (!session) return parsePorts(await runLocally(PORTS_SCRIPT));
-  const r = await session.exec(PORTS_SCRIPT, { timeoutMs: 20_000 });
+  const r = await runScript(session, PORTS_SCRIPT, { timeoutMs: 20_000 });
   if (!r.stdout.includes('@@end')) {
     throw new PortwrightError({
       code: 'PORTS_UNREADABLE',
