@@ -1,5 +1,6 @@
 // Proof that the namespace lab is real: SSH with a checked host key, Docker over that one
 // connection, the device's own view of its ports, and field traffic between peer and container.
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, stopLab, type Lab } from '../lab/index.js';
 import { connect, containerOnFieldNetwork, dockerOver, exec, labSkipReason, type SshClient } from './support.js';
@@ -98,7 +99,22 @@ describe.skipIf(skip)('namespace lab device (OpenSSH)', () => {
     const base = await time();
     await lab.setDelay('plc1', 200);
     const slow = await time();
+    // Whole packets are delayed, the TCP handshake too: a new connection's first byte (sshd's
+    // banner) comes after the handshake's round trip and the banner's own, as on a real link.
+    const dev = lab.device('plc1');
+    const t0 = performance.now();
+    const banner = await new Promise<string>((resolve, reject) => {
+      const sock = net.connect(dev.port, dev.host);
+      sock.once('data', (d: Buffer) => {
+        sock.destroy();
+        resolve(d.toString());
+      });
+      sock.once('error', reject);
+    });
+    const firstByte = performance.now() - t0;
     await lab.setDelay('plc1', 0);
+    expect(banner).toMatch(/^SSH-2\.0-/);
+    expect(firstByte).toBeGreaterThanOrEqual(1.5 * 200);
     // An exec is several round trips (open, request, data, close): at least one full RTT more.
     expect(slow - base).toBeGreaterThanOrEqual(200);
 

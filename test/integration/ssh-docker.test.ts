@@ -1,5 +1,6 @@
 // The core's SSH session and Docker tunnel against real lab devices: strategies and their fallbacks,
 // users and permissions, a jump host, refused host keys, and a connection that dies and comes back.
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -90,6 +91,28 @@ describe.skipIf(skip)('SSH session and Docker tunnel (lab)', () => {
     const free = Object.values(tunnel.agent.freeSockets).flat();
     expect(free).toHaveLength(1);
     expect(free[0]?.listenerCount('error')).toBeLessThanOrEqual(2);
+  });
+
+  it('survives a channel destroyed after its compressed connection ended (ssh2 alone crashes)', () => {
+    const gw = lab.device('gw');
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', join(import.meta.dirname, 'fixtures/late-close.ts')],
+      {
+        env: {
+          ...process.env,
+          LATE_HOST: gw.host,
+          LATE_PORT: String(gw.port),
+          LATE_KEY: lab.info.clientKey,
+          LATE_FP: gw.hostKey.fingerprint,
+        },
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
+    expect(child.stderr).not.toMatch(/Invalid Zlib instance/);
+    expect(child.stdout.trim()).toBe('alive');
+    expect(child.status).toBe(0);
   });
 
   it('falls back to `docker system dial-stdio` on Dropbear, which refuses stream-local', async () => {

@@ -48,6 +48,7 @@ export const LAB_REQUIREMENTS: Record<string, string> = {
   runc: 'runc',
   '/bin/busybox': 'busybox-static',
   tar: 'tar',
+  python3: 'python3',
 };
 export const VM_REQUIREMENTS: Record<string, string> = {
   'qemu-system-x86_64': 'qemu-system-x86',
@@ -185,23 +186,34 @@ export class Lab {
     return run(['nsenter', `--net=/run/netns/${this.info.hubNetns}`, '--', 'sh', '-c', command], opts);
   }
 
-  /** Sets the round-trip time added on the management link between this computer and a device. */
+  /**
+   * Sets the round-trip time added on the management link between the hub (this computer's way in,
+   * and the lab's "laptop") and a device. Every packet is held, half the time each way, so TCP sees
+   * a slow link: the handshake, acknowledgements and Nagle all pay it, as on a real one. 0 = none.
+   */
   async setDelay(device: string, rttMs: number): Promise<void> {
-    this.device(device);
+    if (!(rttMs >= 0 && rttMs <= 10_000)) throw new Error('setDelay: rttMs is 0..10000');
+    const d = this.device(device);
     const reply = await new Promise<string>((resolveReply, reject) => {
-      const sock = net.connect(join(this.info.dir, 'relay.ctl'));
+      const sock = net.connect(join(this.info.dir, d.name, 'delay.ctl'));
       let buf = '';
-      sock.on('data', (d: Buffer) => {
-        buf += d.toString();
+      sock.on('data', (chunk: Buffer) => {
+        buf += chunk.toString();
         if (buf.includes('\n')) {
           sock.end();
           resolveReply(buf.trim());
         }
       });
       sock.on('error', reject);
-      sock.write(`delay ${device} ${rttMs}\n`);
+      sock.write(`delay ${rttMs / 2}\n`);
     });
-    if (reply !== 'ok') throw new Error(`lab relay: ${reply}`);
+    if (reply !== 'ok') throw new Error(`lab delay: ${reply}`);
+    const chain = `lab-${d.name}-d`;
+    const queue = this.info.devices.indexOf(d) + 1;
+    // Set to 0, the handler still releases what it holds in order; then packets bypass it.
+    await this.hubExec(
+      `iptables -F ${chain}` + (rttMs > 0 ? ` && iptables -A ${chain} -j NFQUEUE --queue-num ${queue}` : ''),
+    );
   }
 
   /** Drops `percent` of the packets on a device's management link, both ways (0 = none). */
@@ -280,10 +292,12 @@ export async function startLab(options: LabOptions): Promise<Lab> {
         await ip(hubNetns, `link set d${index} master br0 up`);
         await ip(netns, `link set ${uplink} up`);
         if (spec.kind === 'ns') await ip(netns, `addr add ${labAddress}/${MGMT_PREFIX} dev eth0`);
-        const chain = `lab-${spec.name}`;
-        await sh(
-          `ip netns exec ${hubNetns} sh -c 'iptables -N ${chain} && iptables -A OUTPUT -d ${labAddress} -j ${chain} && iptables -A INPUT -s ${labAddress} -j ${chain}'`,
-        );
+        // Two chains on the management link, as the hub sees it: lab-NAME drops (cut, loss),
+        // lab-NAME-d delays (NFQUEUE to test/lab/nfq-delay.py).
+        for (const chain of [`lab-${spec.name}`, `lab-${spec.name}-d`])
+          await sh(
+            `ip netns exec ${hubNetns} sh -c 'iptables -N ${chain} && iptables -A OUTPUT -d ${labAddress} -j ${chain} && iptables -A INPUT -s ${labAddress} -j ${chain}'`,
+          );
 
         const peers: PeerInfo[] = [];
         for (let j = 1; j <= spec.fieldPorts; j++) {
@@ -396,6 +410,22 @@ export async function startLab(options: LabOptions): Promise<Lab> {
         hubLog,
       );
       await trackPid(dir, relayPid);
+      // A packet delayer per device in the hub (see setDelay); idle until its NFQUEUE rule is set.
+      for (const [index, d] of devices.entries()) {
+        const delayPid = spawnDetached(
+          [
+            'nsenter',
+            `--net=/run/netns/${hubNetns}`,
+            '--',
+            'python3',
+            join(PROJECT_ROOT, 'test/lab/nfq-delay.py'),
+            String(index + 1),
+            join(dir, d.name, 'delay.ctl'),
+          ],
+          hubLog,
+        );
+        await trackPid(dir, delayPid);
+      }
     } finally {
       closeSync(hubLog);
     }
@@ -406,9 +436,12 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     );
 
     await waitFor(
-      `the hub's forwarders (see ${join(dir, 'hub.log')})`,
+      `the hub's forwarders and delayers (see ${join(dir, 'hub.log')})`,
       async () => {
-        for (const d of devices) await stat(join(dir, d.name, 'ssh.sock'));
+        for (const d of devices) {
+          await stat(join(dir, d.name, 'ssh.sock'));
+          await stat(join(dir, d.name, 'delay.ctl'));
+        }
         return true;
       },
       20_000,

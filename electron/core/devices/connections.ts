@@ -144,18 +144,45 @@ export interface ConnectionsOptions {
 
 export class Connections {
   private readonly open = new Map<string, Connection>();
+  private readonly opening = new Map<string, Promise<Connection>>();
   private readonly strategies = new Map<string, { strategy: ChannelStrategy; socketPath: string }>();
 
   constructor(private readonly o: ConnectionsOptions) {}
 
-  /** A live connection to the target; reused while it stays connected. */
-  async get(spec: string, opts: ConnectOptions = {}): Promise<Connection> {
+  /**
+   * A live connection to the target; reused while it stays connected. Calls that come while it is
+   * still being opened (the overview asks for ports, networks and containers at once) share that
+   * one attempt instead of each opening a connection of its own.
+   */
+  get(spec: string, opts: ConnectOptions = {}): Promise<Connection> {
     const existing = this.open.get(spec);
-    if (existing && (!existing.session || existing.session.state === 'connected')) return existing;
+    if (existing && (!existing.session || existing.session.state === 'connected')) return Promise.resolve(existing);
+    const inFlight = this.opening.get(spec);
+    if (inFlight) return inFlight;
     existing?.close();
-    const conn = await this.connect(spec, opts);
-    this.open.set(spec, conn);
-    return conn;
+    this.open.delete(spec);
+    const attempt: Promise<Connection> = this.connect(spec, opts).then(
+      (conn) => {
+        // Dropped (or closed) while it was opening: nobody may keep it.
+        if (this.opening.get(spec) !== attempt) {
+          conn.close();
+          throw new PortwrightError({
+            code: 'CONNECTION_CLOSED',
+            message: `the connection to ${spec} was closed while it was being opened`,
+            hint: 'Try again.',
+          });
+        }
+        this.opening.delete(spec);
+        this.open.set(spec, conn);
+        return conn;
+      },
+      (e: unknown) => {
+        if (this.opening.get(spec) === attempt) this.opening.delete(spec);
+        throw e;
+      },
+    );
+    this.opening.set(spec, attempt);
+    return attempt;
   }
 
   async connect(spec: string, given: ConnectOptions = {}): Promise<Connection> {
@@ -230,12 +257,14 @@ export class Connections {
   drop(spec: string): void {
     this.open.get(spec)?.close();
     this.open.delete(spec);
+    this.opening.delete(spec);
     this.strategies.delete(spec);
   }
 
   closeAll(): void {
     for (const c of this.open.values()) c.close();
     this.open.clear();
+    this.opening.clear();
   }
 }
 

@@ -16,8 +16,12 @@ import type { OperState, Port, PortAddress, PortBus, PortKind, PortRoute } from 
  *   @@route4 / @@route6     `ip route show` / `ip -6 route show`
  *   @@ssh                   $SSH_CONNECTION: client_ip client_port server_ip server_port
  *   @@end
+ *
+ * The output is gathered and printed at once: one write instead of hundreds of tiny ones, each of
+ * which sshd would send as its own TCP segment, using up a slow link's congestion window.
  */
 export const PORTS_SCRIPT = `PATH="$PATH:/sbin:/usr/sbin"
+ports() {
 a() { v=; { read -r v <"$d/$1"; } 2>/dev/null; echo "$1=$v"; }
 for d in /sys/class/net/*; do
   [ -d "$d" ] || continue
@@ -50,6 +54,9 @@ ip -6 route show 2>/dev/null
 echo @@ssh
 echo "$SSH_CONNECTION"
 echo @@end
+}
+out=$(ports)
+printf '%s\\n' "$out"
 `;
 
 /** One /sys/class/net block as the script printed it. */

@@ -6,6 +6,10 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import { PortwrightError } from '../errors.js';
+import { guardSsh2Zlib } from './ssh2-zlib-guard.js';
+
+// Compression is on (see open()); keep a late channel close from crashing the process.
+guardSsh2Zlib();
 
 const { Client } = ssh2;
 type Ssh2Client = InstanceType<typeof Client>;
@@ -115,6 +119,16 @@ export class SshSession extends EventEmitter<{ state: [StateChange] }> {
     this.client = client;
     // Only after ready: a failure from here on is a lost connection, not a failed connect.
     client.on('close', () => this.onClose(client));
+    // OpenSSH's sshd turns TCP no-delay on for a connection only when its first session (a shell or
+    // an exec) starts. Until then Nagle holds each small reply of a burst (channel confirmations,
+    // Docker's answers) until the one before is acknowledged: a round trip more on a slow link, for
+    // a connection that only forwards to the Docker socket. A no-op exec starts a session at once.
+    const server = (client as unknown as { _remoteVer?: string })._remoteVer ?? '';
+    if (/^OpenSSH/i.test(server))
+      client.exec(':', (err, stream) => {
+        // Its output and end are of no interest; the server closes the channel when ':' exits.
+        if (!err) stream.resume().stderr.resume();
+      });
   }
 
   private timeout(): number {
@@ -155,6 +169,10 @@ export class SshSession extends EventEmitter<{ state: [StateChange] }> {
         // Stream-local forwarding is an OpenSSH extension; other servers refuse it themselves,
         // and the tunnel then falls back to another strategy.
         strictVendor: false,
+        // Compressed when the server allows it (OpenSSH does, after authentication): Docker's JSON
+        // shrinks several times over, and on a slow link fewer bytes are fewer round trips of TCP
+        // slow start (50 network lists at once: 75 kB, or about 10 kB). 'none' for servers without.
+        algorithms: { compress: ['zlib@openssh.com', 'zlib', 'none'] },
         ...(o.debug ? { debug: o.debug } : {}),
         hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
           Promise.resolve(o.checkHostKey(endpoint.host, endpoint.port, key)).then(
@@ -396,6 +414,10 @@ function signHash(keyAlgo: string | undefined): string | undefined {
  * signed request at once (RFC 4252 §7 allows either). ssh2 has no option for this: it wraps the
  * client's protocol object, and leaves ssh2's own path in place if that object is not what we expect,
  * for agent keys, and if signing fails here (ssh2 then reports it as before).
+ *
+ * (Sending it right behind the service request, before the accept, was tried: sshd's Nagle holds
+ * the auth success until the accept is acknowledged anyway, so it saved only sshd's few ms of
+ * checking the key, and anything sent in that window breaks delayed compression.)
  */
 function signWithoutQuery(client: Ssh2Client, key: ssh2.ParsedKey): void {
   const proto = (client as unknown as { _protocol?: Partial<ProtocolAuth> })._protocol;
@@ -421,11 +443,36 @@ function signWithoutQuery(client: Ssh2Client, key: ssh2.ParsedKey): void {
   };
 }
 
+/**
+ * Everything ssh2 writes within one turn of the event loop leaves as one write: a burst of channel
+ * opens or requests then fills whole TCP segments instead of one tiny segment each. Segments are what
+ * a fresh (or idle) connection's congestion window counts, ten at first: on a slow link forty-six
+ * tiny segments cost three round trips, the same bytes in four segments one. With no-delay on, there
+ * is no waiting: the batch goes out when the turn ends.
+ */
+export function coalesceWrites(sock: net.Socket): void {
+  const write = sock.write.bind(sock);
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    sock.uncork();
+  };
+  sock.write = ((...args: Parameters<typeof write>): boolean => {
+    if (!corked) {
+      corked = true;
+      sock.cork();
+      process.nextTick(uncork);
+    }
+    return write(...args);
+  }) as typeof sock.write;
+}
+
 /** Opens the TCP connection ourselves: no-delay on (each Docker call is a few small packets), and a real timeout. */
 function tcpConnect(host: string, port: number, timeoutMs: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const sock = net.connect({ host, port });
     sock.setNoDelay(true);
+    coalesceWrites(sock);
     const timer = setTimeout(() => {
       sock.destroy();
       reject(Object.assign(new Error(`connect timed out after ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
