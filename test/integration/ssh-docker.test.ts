@@ -181,6 +181,21 @@ describe.skipIf(skip)('SSH session and Docker tunnel (lab)', () => {
     expect((await s.exec('id -un')).stdout.trim()).toBe('tech');
   });
 
+  it('logs in with a password where the device asks for it only by keyboard-interactive', async () => {
+    const s = session('kbd', { username: 'tech', auth: { kind: 'password', password: 'kbd-pass-9' } });
+    await s.connect();
+    expect((await s.exec('id -un')).stdout.trim()).toBe('tech');
+    // A wrong one is refused once, not tried again another way (a second strike on the device).
+    const log = `${lab.info.dir}/kbd/sshd.log`;
+    const before = (await lab.exec('kbd', `cat ${log}`)).stdout.length;
+    const wrong = session('kbd', { username: 'tech', auth: { kind: 'password', password: 'not-it' } });
+    await expect(wrong.connect()).rejects.toMatchObject({ code: 'AUTH_FAILED' });
+    const attempts = (await lab.exec('kbd', `cat ${log}`)).stdout
+      .slice(before)
+      .match(/Failed keyboard-interactive|Failed password/g);
+    expect(attempts).toHaveLength(1);
+  });
+
   it('keeps a password only in the secret store, and logs in with it next time', async () => {
     const home = await mkdtemp(join(tmpdir(), 'pw-secrets-'));
     const secrets = new MemorySecretStore();

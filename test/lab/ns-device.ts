@@ -41,7 +41,7 @@ function sshdConfig(o: NsDeviceOptions): string {
     ? `Match User ${busyboxUsers.join(',')}\n  SetEnv PATH=${join(o.dir, 'busybox', 'bin')}\n`
     : '';
   return base(o.dir, o.hostKeyPath)
-    .replace('PasswordAuthentication no', `PasswordAuthentication ${passwords ? 'yes' : 'no'}`)
+    .replace('PasswordAuthentication no', `PasswordAuthentication ${passwords && !o.pam ? 'yes' : 'no'}`)
     .replace('KbdInteractiveAuthentication no', `KbdInteractiveAuthentication ${o.pam ? 'yes' : 'no'}`)
     .replace('UsePAM no', `UsePAM ${o.pam ? 'yes' : 'no'}`)
     .concat(matches);

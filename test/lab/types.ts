@@ -31,7 +31,10 @@ export interface DeviceSpec {
   fieldAddresses?: boolean;
   /** Logins besides root (`ns` devices). */
   users?: LabUser[];
-  /** OpenSSH with PAM, so keyboard-interactive password prompts work. Default false. */
+  /**
+   * OpenSSH with PAM: passwords only through keyboard-interactive (PAM's "Password:" prompt), the
+   * password method off, as many devices are set up. Default false.
+   */
   pam?: boolean;
 }
 

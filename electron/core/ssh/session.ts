@@ -348,9 +348,7 @@ async function authConfig(auth: Auth, username: string): Promise<AuthSetup> {
       return { config: { agent, authHandler: ['agent'] } };
     }
     case 'password':
-      return {
-        config: { password: auth.password, authHandler: auth.password === '' ? ['none', 'password'] : ['password'] },
-      };
+      return { config: { password: auth.password, authHandler: passwordAuth(username, auth.password) } };
     case 'keyboard-interactive':
       return { config: { tryKeyboard: true, authHandler: ['keyboard-interactive'] } };
   }
@@ -398,6 +396,42 @@ export function parsePrivateKey(data: Buffer, passphrase: string | undefined, fi
 type SignCallback = (data: Buffer, done: (signature: Buffer) => void) => void;
 interface ProtocolAuth {
   authPK(username: string, key: unknown, keyAlgo?: string | SignCallback, cbSign?: SignCallback): void;
+}
+
+/**
+ * Password login as OpenSSH's client does it: the password method, and where the server turns that
+ * off but asks through keyboard-interactive instead (PAM's "Password:" prompt, common on devices),
+ * the same password as the answer to that one prompt. A wrong password is not tried a second way:
+ * that would only count twice against the device's lockout. Prompts for anything else (a one-time
+ * code) are left unanswered, so that attempt fails; such devices need the keyboard-interactive method.
+ */
+function passwordAuth(username: string, password: string): ssh2.AuthHandlerMiddleware {
+  const first: ssh2.AuthenticationType[] = password === '' ? ['none', 'password'] : ['password'];
+  let answered = false;
+  const keyboard: ssh2.KeyboardInteractiveAuthMethod = {
+    type: 'keyboard-interactive',
+    username,
+    prompt: (_name, _instructions, _lang, prompts, finish) => {
+      const onlyPassword = prompts.length === 1 && prompts[0]?.echo !== true;
+      if (prompts.length === 0) finish([]);
+      else if (onlyPassword && !answered) {
+        answered = true;
+        finish([password]);
+      } else finish(prompts.map(() => ''));
+    },
+  };
+  let keyboardTried = false;
+  return (authsLeft, _partial, next) => {
+    const method = first.shift();
+    const offered = authsLeft ?? [];
+    if (method) next(method);
+    else if (!keyboardTried && offered.includes('keyboard-interactive') && !offered.includes('password')) {
+      keyboardTried = true;
+      next(keyboard);
+    }
+    // ssh2 takes false as "no more methods" (its types leave that out).
+    else next(false as unknown as ssh2.AuthenticationType);
+  };
 }
 
 /** The hash ssh2 signs with for each public key algorithm (see getKeyAlgos in ssh2's client.js). */
