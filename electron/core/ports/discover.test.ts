@@ -1,6 +1,7 @@
 // Port discovery: the script run for real on this machine under busybox ash and dash, and hand-written device outputs.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
+import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PORTS_SCRIPT, busOf, naturalCompare, parsePorts, parseRoutes } from './discover.js';
 import type { Port } from './types.js';
@@ -43,6 +44,8 @@ describe.each([
     expect(eth0.mac).toBe(readFileSync('/sys/class/net/eth0/address', 'utf8').trim());
     expect(eth0.isHardwarePort).toBe(true);
     expect(eth0.bus).not.toBe('virtual');
+    // Links resolved with `cd -P` in the shell itself: the driver is the real one.
+    expect(eth0.driver).toBe(basename(realpathSync('/sys/class/net/eth0/device/driver')));
     expect(ports[0]?.isHardwarePort).toBe(true);
   });
 });

@@ -2,9 +2,10 @@
 import type { OperState, Port, PortAddress, PortBus, PortKind, PortRoute } from './types.js';
 
 /**
- * Runs under busybox ash and dash: sysfs is read with shell builtins only (`read`, `cd -P`/`pwd -P` to
- * resolve links) because minimal devices may lack readlink -f, and `ip` may live in sbin, outside a
- * non-root user's PATH. Output, line by line:
+ * Runs under busybox ash and dash: sysfs is read with shell builtins only (`read`, and `cd -P` then
+ * $PWD to resolve links, without a subshell: forks are slow on small CPUs) because minimal devices
+ * may lack readlink -f, and `ip` may live in sbin, outside a non-root user's PATH. Output, line by
+ * line:
  *
  *   @@iface NAME            one block per /sys/class/net entry, followed by KEY=VALUE lines:
  *     address= operstate= carrier= speed= duplex= mtu= type= ifindex= iflink=   (empty if unreadable)
@@ -28,11 +29,11 @@ for d in /sys/class/net/*; do
   echo "@@iface \${d##*/}"
   for f in address operstate carrier speed duplex mtu type ifindex iflink; do a "$f"; done
   if [ -e "$d/device" ]; then
-    echo "devpath=$(cd -P "$d/device" && pwd -P)"
-    l=$(cd -P "$d/device/driver" 2>/dev/null && pwd -P) && echo "driver=\${l##*/}"
+    if cd -P "$d/device" 2>/dev/null; then echo "devpath=$PWD"; fi
+    if cd -P "$d/device/driver" 2>/dev/null; then echo "driver=\${PWD##*/}"; fi
   fi
   if [ -e "$d/wireless" ] || [ -e "$d/phy80211" ]; then echo wireless=1; fi
-  l=$(cd -P "$d/master" 2>/dev/null && pwd -P) && echo "master=\${l##*/}"
+  if cd -P "$d/master" 2>/dev/null; then echo "master=\${PWD##*/}"; fi
   if [ -d "$d/bridge" ]; then echo bridge=1; fi
   if [ -d "$d/bonding" ]; then echo bonding=1; fi
   if [ -e "$d/tun_flags" ]; then echo tun=1; fi
