@@ -78,7 +78,7 @@ async function benchLab(): Promise<void> {
       '\n(docker CLI and dockerode-ssh sequential figures are averaged over fewer calls: each is a full SSH connection;',
     );
     console.log(
-      ' their inventory runs the same ports script over `ssh`, alongside; ours reads the engine with GET /version, as dockerode does)',
+      " their inventory runs the same ports script over `ssh`, alongside; ours and dockerode's read the engine version from /_ping's headers)",
     );
     if (odFailed) console.log(`dockerode 'ssh': ${odFailed} of ${N} parallel calls failed (connection reset)`);
   } finally {

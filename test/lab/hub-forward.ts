@@ -3,6 +3,7 @@
 //   node --import tsx test/lab/hub-forward.ts SOCKET=ADDRESS:PORT ...
 import { unlinkSync } from 'node:fs';
 import net from 'node:net';
+import { splice } from './splice.js';
 
 for (const arg of process.argv.slice(2)) {
   const m = /^(.+)=([^=:]+):(\d+)$/.exec(arg);
@@ -20,14 +21,7 @@ for (const arg of process.argv.slice(2)) {
     .createServer({ allowHalfOpen: true }, (client) => {
       const upstream = net.connect({ host, port: Number(port), allowHalfOpen: true });
       upstream.setNoDelay(true);
-      const drop = (): void => {
-        client.destroy();
-        upstream.destroy();
-      };
-      client.on('error', drop).on('close', () => upstream.destroy());
-      upstream.on('error', drop).on('close', () => client.destroy());
-      client.pipe(upstream);
-      upstream.pipe(client);
+      splice(client, upstream);
     })
     .listen(socket);
 }

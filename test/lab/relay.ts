@@ -6,6 +6,7 @@
 import { readFileSync, writeFileSync, renameSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
+import { splice } from './splice.js';
 
 interface Route {
   name: string;
@@ -22,15 +23,7 @@ const routes = JSON.parse(readFileSync(join(stateDir, 'relay.json'), 'utf8')) as
 async function listen(route: Route): Promise<number> {
   const server = net.createServer({ allowHalfOpen: true }, (client) => {
     client.setNoDelay(true);
-    const upstream = net.connect({ path: route.socket, allowHalfOpen: true });
-    const drop = (): void => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', drop).on('close', () => upstream.destroy());
-    upstream.on('error', drop).on('close', () => client.destroy());
-    client.pipe(upstream);
-    upstream.pipe(client);
+    splice(client, net.connect({ path: route.socket, allowHalfOpen: true }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const addr = server.address();

@@ -76,6 +76,33 @@ export function toContainerInfo(c: RawContainer): ContainerInfo {
   };
 }
 
+/**
+ * The engine's version and API version from the headers of GET /_ping (`Server: Docker/27.3.1
+ * (linux)`, `Api-Version: 1.47`). /version says more (arch, kernel) but is slow: dockerd runs runc and
+ * docker-init for their versions on every call, tens of ms on a small ARM device. Engines whose ping
+ * lacks those headers are asked /version.
+ */
+export async function fetchEngineQuick(docker: Docker): Promise<EngineInfo> {
+  const headers = await new Promise<Record<string, string | string[] | undefined>>((resolve, reject) => {
+    docker.modem.dial(
+      { path: '/_ping?', method: 'GET', isStream: true, statusCodes: { 200: true } },
+      (err: unknown, res: unknown) => {
+        if (err) {
+          reject(err instanceof Error ? err : new Error('the engine did not answer /_ping'));
+          return;
+        }
+        const response = res as NodeJS.ReadableStream & { headers: Record<string, string | string[] | undefined> };
+        response.resume();
+        resolve(response.headers);
+      },
+    );
+  });
+  const server = /^Docker\/(\S+)\s+\(([^)]+)\)/.exec(String(headers.server ?? ''));
+  const apiVersion = headers['api-version'];
+  if (!server?.[1] || typeof apiVersion !== 'string') return fetchEngine(docker);
+  return { version: server[1], apiVersion, os: server[2] ?? String(headers.ostype ?? ''), name: 'Docker Engine' };
+}
+
 export async function fetchEngine(docker: Docker): Promise<EngineInfo> {
   const v = await docker.version();
   return {
@@ -126,7 +153,7 @@ export async function fetchContainers(docker: Docker): Promise<ContainerInfo[]> 
 export async function fetchDockerState(docker: Docker): Promise<DockerState> {
   try {
     const [engine, networks, containers] = await Promise.all([
-      fetchEngine(docker),
+      fetchEngineQuick(docker),
       docker.listNetworks(),
       docker.listContainers({ all: true }),
     ]);

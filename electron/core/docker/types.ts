@@ -4,8 +4,9 @@ export interface EngineInfo {
   version: string;
   apiVersion: string;
   os: string;
-  arch: string;
-  kernel: string;
+  /** From /version only (a connection test); the inventory reads the quicker /_ping. */
+  arch?: string;
+  kernel?: string;
   name: string;
 }
 
