@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { fetchDockerState } from '../electron/core/docker/inventory.js';
-import { openDockerTunnel } from '../electron/core/docker/tunnel.js';
+import { openDockerTunnel, type TunnelOptions } from '../electron/core/docker/tunnel.js';
 import { attachNetworks, readPorts } from '../electron/core/ports/device-ports.js';
 import { PORTS_SCRIPT } from '../electron/core/ports/discover.js';
 import { SshSession } from '../electron/core/ssh/session.js';
@@ -54,6 +54,9 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
   await fn();
   return now() - t0;
 }
+
+/** How the app reaches a device it has reached before: the strategy and socket it remembered. */
+const KNOWN_DEVICE: TunnelOptions = { preferred: 'stream-local', preferredSocket: '/var/run/docker.sock' };
 
 async function measure(d: WorkerInput): Promise<WorkerOutput> {
   const N = d.calls;
@@ -105,7 +108,7 @@ async function measure(d: WorkerInput): Promise<WorkerOutput> {
     for (let i = 0; i < 3; i++) {
       const s = newSession();
       await s.connect();
-      const t = await openDockerTunnel(s, { preferred: 'stream-local', preferredSocket: '/var/run/docker.sock' });
+      const t = await openDockerTunnel(s, KNOWN_DEVICE);
       await t.docker.listNetworks();
       const parallel = (): Promise<unknown> => Promise.all(Array.from({ length: N }, () => t.docker.listNetworks()));
       await new Promise((r) => setTimeout(r, 500));
@@ -136,10 +139,7 @@ async function measure(d: WorkerInput): Promise<WorkerOutput> {
             await s.connect();
             mark('SSH connected (TCP, KEX, service, auth)');
             const [state, ports] = await Promise.all([
-              openDockerTunnel(
-                s,
-                known ? { preferred: 'stream-local', preferredSocket: '/var/run/docker.sock' } : {},
-              ).then(async (t) => {
+              openDockerTunnel(s, known ? KNOWN_DEVICE : {}).then(async (t) => {
                 mark(`Docker tunnel ready (${t.strategy})`);
                 const st = await fetchDockerState(t.docker);
                 mark('engine, networks, containers read');

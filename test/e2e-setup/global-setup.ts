@@ -6,18 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { labSkipReason } from '../integration/support.js';
 import { startLab, stopLab, type Lab } from '../lab/index.js';
-
-/** What the specs get (JSON in PW_E2E_DEVICE). */
-export interface E2eDevice {
-  name: string;
-  host: string;
-  port: number;
-  fingerprint: string;
-  clientKey: string;
-  initPid: number;
-  dir: string;
-  peers: { port: string; netns: string; address: string; subnet: string; deviceAddress?: string }[];
-}
+import type { E2eDevice } from './device.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 

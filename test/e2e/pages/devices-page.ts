@@ -1,17 +1,9 @@
 // Page objects for the devices screen, the add-device and host-key dialogs, and a device's overview.
 import { expect, type Locator, type Page } from '@playwright/test';
+import type { E2eDevice } from '../../e2e-setup/device';
 
-/** The lab device the global set-up started (see test/e2e-setup/global-setup.ts). */
-export interface LabDevice {
-  name: string;
-  host: string;
-  port: number;
-  fingerprint: string;
-  clientKey: string;
-  initPid: number;
-  dir: string;
-  peers: { port: string; netns: string; address: string; subnet: string }[];
-}
+/** The lab device the global set-up started: its description there, one definition for both. */
+export type LabDevice = E2eDevice;
 
 export function labDevice(): LabDevice | undefined {
   const json = process.env.PW_E2E_DEVICE;
